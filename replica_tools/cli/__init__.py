@@ -1,0 +1,1 @@
+"""The ``replica-tools`` command line: ``main`` dispatches to one module per subcommand."""

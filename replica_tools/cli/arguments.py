@@ -1,0 +1,188 @@
+"""Argument parsing shared by the subcommands: a parser that reports errors in one line, and
+validators for the value types the commands take.
+
+Validators are argparse ``type=`` functions. They raise ``argparse.ArgumentTypeError`` with a
+message that names the value and the valid range, and argparse prefixes it with the flag.
+"""
+
+import argparse
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAX_GRID_POINTS = 100_000
+
+
+class UsageError(Exception):
+    """Invalid command-line input. The CLI prints ``PROG: error: MESSAGE`` and exits with 2.
+
+    ``prog`` is the command the message is about, such as ``replica-tools curve``.
+    """
+
+    def __init__(self, message, prog="replica-tools"):
+        super().__init__(message)
+        self.prog = prog
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ``argparse.ArgumentParser`` that raises ``UsageError`` instead of printing usage.
+
+    ``main`` turns the error into one line on stderr, so a bad value never prints a usage block
+    or a traceback. Subparsers made by ``add_subparsers`` are of this class too, and every
+    parser takes ``--debug``, so the flag works before or after the subcommand name.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                          help="show tracebacks and debug logs (also set by REPLICA_TOOLS_DEBUG=1)")
+
+    def error(self, message):
+        if message.startswith("argument ") and "expected one argument" in message:
+            message += " (write a value that starts with '-' as --flag=VALUE)"
+        raise UsageError(message, prog=self.prog)
+
+
+def _parse_float(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a number") from None
+
+
+def positive_float(text):
+    """Parse a finite number > 0."""
+    value = _parse_float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a finite number > 0")
+    return value
+
+
+def float_in_range(minimum, maximum, *, include_maximum=False):
+    """Return a validator for a number in ``[minimum, maximum)``, or ``[minimum, maximum]``."""
+    closing = "]" if include_maximum else ")"
+
+    def parse(text):
+        value = _parse_float(text)
+        below_maximum = value <= maximum if include_maximum else value < maximum
+        if not (math.isfinite(value) and minimum <= value and below_maximum):
+            raise argparse.ArgumentTypeError(
+                f"invalid value {text!r}: expected a number in [{minimum:g}, {maximum:g}{closing}")
+        return value
+
+    return parse
+
+
+def int_in_range(minimum, maximum=None):
+    """Return a validator for an integer ``>= minimum`` (and ``<= maximum`` if given)."""
+    expected = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class AlphaSpec:
+    """A parsed ``--alpha`` value: the sorted grid, and whether it was given as an explicit list."""
+
+    values: np.ndarray
+    explicit: bool
+    text: str
+
+
+ALPHA_SPEC_HELP = ("START:STOP:NUM gives NUM points from START to STOP, spaced geometrically "
+                   "(append :lin for linear spacing). A comma-separated list gives the values "
+                   "themselves. Every alpha must be a finite number > 0.")
+
+
+def alpha_spec(text):
+    """Parse an alpha grid: ``START:STOP:NUM[:log|lin]`` or a comma-separated list of values."""
+    text = text.strip()
+    if ":" in text:
+        return AlphaSpec(_parse_alpha_range(text), explicit=False, text=text)
+    return AlphaSpec(alpha_list(text), explicit=True, text=text)
+
+
+def alpha_list(text):
+    """Parse a comma-separated list of alphas (each finite and > 0), sorted, duplicates removed."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected a comma-separated list of numbers > 0, such as 0.5,1,2")
+    values = []
+    for item in items:
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"invalid value {text!r}: {item!r} is not a number (expected numbers > 0, such as 0.5,1,2)"
+            ) from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(
+                f"invalid value {text!r}: alpha = {item} is invalid, expected finite values > 0")
+        values.append(value)
+    return np.unique(np.array(values, dtype=float))
+
+
+def _parse_alpha_range(text):
+    fields = [field.strip() for field in text.split(":")]
+    form = f"invalid value {text!r}: expected START:STOP:NUM[:log|lin], such as 0.25:10:200"
+    if len(fields) not in (3, 4):
+        raise argparse.ArgumentTypeError(form)
+    spacing = fields[3].lower() if len(fields) == 4 else "log"
+    if spacing not in ("log", "lin"):
+        raise argparse.ArgumentTypeError(f"{form} (the spacing {fields[3]!r} must be log or lin)")
+    try:
+        start, stop = float(fields[0]), float(fields[1])
+        count = int(fields[2])
+    except ValueError:
+        raise argparse.ArgumentTypeError(form) from None
+    for name, value in (("START", start), ("STOP", stop)):
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(
+                f"invalid value {text!r}: {name} = {value:g} is invalid, expected a finite number > 0")
+    if not start < stop:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: START must be < STOP")
+    if not 2 <= count <= MAX_GRID_POINTS:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: NUM = {count} is outside the valid range [2, {MAX_GRID_POINTS}]")
+    if spacing == "log":
+        return np.geomspace(start, stop, count)
+    return np.linspace(start, stop, count)
+
+
+def check_output_folder(path, flag="--out", prog="replica-tools"):
+    """Raise ``UsageError`` unless ``path`` is a writable folder or can be created as one.
+
+    Nothing is created here. The check runs before any computation, so a bad folder fails
+    fast. Write permission comes from ``os.access``, which grants everything to root, so a
+    read-only mount can still fail later, when the files are written.
+    """
+    path = Path(path)
+    problem = None
+    if path.exists():
+        if not path.is_dir():
+            problem = "it exists and is not a folder"
+        elif not os.access(path, os.W_OK | os.X_OK):
+            problem = "the folder is not writable"
+    else:
+        ancestor = path.absolute().parent
+        while not ancestor.exists():
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            problem = f"'{ancestor}' is a file, so the folder cannot be created"
+        elif not os.access(ancestor, os.W_OK | os.X_OK):
+            problem = f"'{ancestor}' is not writable, so the folder cannot be created"
+    if problem is not None:
+        raise UsageError(f"argument {flag}: invalid value '{path}': {problem}", prog=prog)

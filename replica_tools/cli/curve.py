@@ -1,0 +1,477 @@
+"""``replica-tools curve``: the learning curve eps(alpha) of the teacher-student perceptron.
+
+Theory comes from the state-evolution fixed point on a fine alpha grid. GAMP runs on finite
+instances at a few alphas over several seeds. The large-alpha asymptote C / alpha is drawn for
+comparison. Results go to stdout (a table, or JSON with ``--json``) and to an output folder
+(CSV, JSON and PNG); GAMP progress goes to stderr.
+"""
+
+import datetime
+import functools
+import importlib.util
+import logging
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import integrate, special
+
+from replica_tools.cli.arguments import (
+    ALPHA_SPEC_HELP,
+    UsageError,
+    alpha_list,
+    alpha_spec,
+    check_output_folder,
+    float_in_range,
+    int_in_range,
+    positive_float,
+)
+from replica_tools.numerics.compiled import NumpyModel
+from replica_tools.reports.files import OutputFolder, dumps_json
+from replica_tools.reports.plots import plot_learning_curve
+from replica_tools.reports.tables import format_csv, format_table
+from replica_tools.solvers.gamp import GampDivergenceError, run_gamp
+from replica_tools.solvers.state_evolution import solve_fixed_point
+from replica_tools.symbolic import perceptron
+
+logger = logging.getLogger(__name__)
+
+PROG = "replica-tools curve"
+DEFAULT_ALPHA_SPEC = "0.25:10:200"
+DEFAULT_GAMP_POINTS = 10
+# An explicit --alpha list up to this length is also the list of GAMP alphas.
+MAX_EXPLICIT_GAMP_POINTS = 12
+DEFAULT_OUTPUT_PARENT = "replica-tools-out"
+MODEL_DESCRIPTION = "teacher-student perceptron (sign channel, Gaussian prior N(0, rho)), Bayes-optimal student"
+
+THEORY_CSV = "theory.csv"
+GAMP_CSV = "gamp.csv"
+GAMP_RUNS_CSV = "gamp_runs.csv"
+RESULT_JSON = "curve.json"
+PLOT_PNG = "curve.png"
+
+
+def add_parser(subparsers):
+    """Add the ``curve`` subcommand to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "curve",
+        help="learning curve eps(alpha) of the perceptron: theory, GAMP and the asymptote",
+        description="Compute the generalization error eps(alpha) of the Bayes-optimal student in "
+                    "the teacher-student perceptron, from state evolution and from GAMP on finite "
+                    "instances, and write a table, CSV, JSON and a plot.",
+    )
+    parser.add_argument("--alpha", type=alpha_spec, default=alpha_spec(DEFAULT_ALPHA_SPEC), metavar="SPEC",
+                        help=f"theory grid of sample ratios alpha = m / n (default {DEFAULT_ALPHA_SPEC}). "
+                             f"{ALPHA_SPEC_HELP}")
+    parser.add_argument("--rho", type=positive_float, default=1.0,
+                        help="teacher weight variance rho, finite and > 0 (default 1)")
+    gamp_group = parser.add_mutually_exclusive_group()
+    gamp_group.add_argument("--gamp-alpha", type=alpha_list, metavar="LIST",
+                            help="comma-separated alphas at which GAMP runs (default: the --alpha list "
+                                 f"if it has at most {MAX_EXPLICIT_GAMP_POINTS} values, otherwise "
+                                 f"{DEFAULT_GAMP_POINTS} points spread over the grid)")
+    gamp_group.add_argument("--no-gamp", action="store_true", help="compute the theory only")
+    parser.add_argument("--n", type=int_in_range(2), default=1000,
+                        help="input dimension n of each GAMP instance, an integer >= 2 (default 1000)")
+    parser.add_argument("--seeds", type=int_in_range(1), default=4,
+                        help="number of GAMP instances (seeds) per alpha, an integer >= 1 (default 4)")
+    parser.add_argument("--first-seed", type=int_in_range(0), default=0,
+                        help="seed of the first instance, an integer >= 0; seeds are consecutive (default 0)")
+    parser.add_argument("--damping", type=float_in_range(0.0, 1.0), default=0.0,
+                        help="GAMP damping in [0, 1) (default 0)")
+    parser.add_argument("--max-iter", type=int_in_range(1), default=200,
+                        help="maximum GAMP iterations per run, an integer >= 1 (default 200)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help=f"output folder, created if missing (default: a new folder "
+                             f"{DEFAULT_OUTPUT_PARENT}/curve-YYYYMMDD-HHMMSS in the current folder)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout instead of the table")
+    parser.add_argument("--quiet", action="store_true", help="do not show GAMP progress on stderr")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+@dataclass(frozen=True)
+class CurveSettings:
+    """Validated settings of one ``curve`` run."""
+
+    alpha: np.ndarray
+    rho: float
+    gamp_alpha: np.ndarray
+    n: int
+    seeds: tuple
+    damping: float
+    max_iter: int
+    out: Path
+    out_is_default: bool
+
+
+def run(args):
+    """Run ``replica-tools curve`` with parsed ``args`` and return the exit status."""
+    settings = resolve_settings(args)
+    check_output_folder(settings.out, prog=PROG)
+
+    nm = compile_model(settings.rho)
+    theory = _solve_theory(nm, settings.alpha)
+    table_alpha = settings.gamp_alpha if settings.gamp_alpha.size else _spread(settings.alpha, DEFAULT_GAMP_POINTS)
+    table_theory = _solve_theory(nm, table_alpha)
+    progress = None if args.quiet else GampProgress(sys.stderr, settings.gamp_alpha.size * len(settings.seeds))
+    runs = run_gamp_grid(nm, settings, progress)
+    constant = bayes_asymptote_constant()
+
+    result = build_result(settings, theory, table_theory, runs, constant)
+    out = _unique_folder(settings.out) if settings.out_is_default else settings.out
+    result["output_dir"] = str(out)
+    _write_outputs(out, result)
+
+    if args.json:
+        sys.stdout.write(dumps_json(result))
+    else:
+        print(format_report(result))
+    return 0
+
+
+def resolve_settings(args):
+    """Validate the parsed arguments together and return ``CurveSettings``.
+
+    Raises ``UsageError`` for a combination that no single flag's validator can reject.
+    """
+    grid = args.alpha.values
+    if args.no_gamp:
+        gamp_alpha = np.array([])
+    elif args.gamp_alpha is not None:
+        gamp_alpha = args.gamp_alpha
+    elif args.alpha.explicit and grid.size <= MAX_EXPLICIT_GAMP_POINTS:
+        gamp_alpha = grid
+    else:
+        gamp_alpha = _spread(grid, DEFAULT_GAMP_POINTS)
+
+    if gamp_alpha.size:
+        smallest = float(gamp_alpha.min())
+        if round(smallest * args.n) < 1:
+            flag = "--gamp-alpha" if args.gamp_alpha is not None else "--alpha"
+            raise UsageError(f"argument {flag}: alpha = {smallest:g} with --n {args.n} gives "
+                             "m = round(alpha n) = 0 samples: raise alpha or --n", prog=PROG)
+
+    out_is_default = args.out is None
+    if out_is_default:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path(DEFAULT_OUTPUT_PARENT) / f"curve-{stamp}"
+    else:
+        out = args.out
+    seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
+    return CurveSettings(alpha=grid, rho=args.rho, gamp_alpha=np.asarray(gamp_alpha, dtype=float), n=args.n,
+                         seeds=seeds, damping=args.damping, max_iter=args.max_iter, out=out,
+                         out_is_default=out_is_default)
+
+
+def _spread(grid, count):
+    """Pick about ``count`` points of ``grid`` at evenly spaced indices, ends included."""
+    if grid.size <= count:
+        return grid.copy()
+    indices = np.unique(np.round(np.linspace(0, grid.size - 1, count)).astype(int))
+    return grid[indices]
+
+
+@functools.lru_cache(maxsize=4)
+def compile_model(rho):
+    """Derive the perceptron symbolically and compile it for NumPy at ``rho`` (cached per rho)."""
+    return NumpyModel(perceptron(), rho)
+
+
+def _solve_theory(nm, alpha):
+    return solve_fixed_point(nm, np.asarray(alpha, dtype=float))
+
+
+# ---------------------------------------------------------------------------------------------
+# GAMP over seeds
+
+
+@dataclass
+class GampRun:
+    """One GAMP run at one (alpha, seed). ``status`` is converged, not_converged or diverged."""
+
+    alpha: float
+    seed: int
+    status: str
+    iterations: int = None
+    test_error: float = math.nan
+    overlap_error: float = math.nan
+    message: str = None
+
+    @property
+    def used(self):
+        """Whether the run enters the mean: every run that did not diverge."""
+        return self.status != "diverged"
+
+
+def run_gamp_grid(nm, settings, progress=None):
+    """Run GAMP at every GAMP alpha and seed, and return the list of ``GampRun``.
+
+    A diverged run is recorded with status diverged and reported on stderr, by ``progress`` if
+    given and otherwise as a logged warning.
+    A run that reaches ``max_iter`` still enters the mean, with status not_converged.
+    """
+    runs = []
+    for alpha in settings.gamp_alpha:
+        for seed in settings.seeds:
+            callback = None if progress is None else progress.start(alpha, seed)
+            try:
+                result = run_gamp(nm, float(alpha), settings.n, seed, damping=settings.damping,
+                                  max_iter=settings.max_iter, progress=callback)
+            except GampDivergenceError as error:
+                gamp_run = GampRun(float(alpha), seed, "diverged", message=str(error))
+                if progress is None:
+                    logger.warning("GAMP at alpha = %g, seed %d diverged and is left out of the mean: %s",
+                                   alpha, seed, error)
+            except MemoryError:
+                entries = round(alpha * settings.n) * settings.n
+                raise RuntimeError(f"GAMP at alpha = {alpha:g} ran out of memory for its {entries:,} "
+                                   f"input entries; lower --n") from None
+            else:
+                status = "converged" if result.converged else "not_converged"
+                gamp_run = GampRun(float(alpha), seed, status, iterations=result.iterations,
+                                   test_error=float(result.test_error),
+                                   overlap_error=float(result.overlap_error))
+            runs.append(gamp_run)
+            if progress is not None:
+                progress.finish(gamp_run)
+    return runs
+
+
+def summarize_gamp(gamp_alpha, runs):
+    """Return per-alpha mean and standard error of the GAMP errors over the runs that did not diverge.
+
+    The standard error is the sample standard deviation (ddof=1) over sqrt(count), NaN for fewer
+    than two runs. The mean is NaN where every run diverged.
+    """
+    summary = {key: [] for key in ("eps_mean", "eps_sem", "overlap_eps_mean", "overlap_eps_sem",
+                                   "runs_used", "runs_diverged")}
+    for alpha in gamp_alpha:
+        at_alpha = [gamp_run for gamp_run in runs if gamp_run.alpha == float(alpha)]
+        used = [gamp_run for gamp_run in at_alpha if gamp_run.used]
+        for prefix, values in (("eps", [r.test_error for r in used]), ("overlap_eps", [r.overlap_error for r in used])):
+            mean, sem = _mean_and_sem(values)
+            summary[f"{prefix}_mean"].append(mean)
+            summary[f"{prefix}_sem"].append(sem)
+        summary["runs_used"].append(len(used))
+        summary["runs_diverged"].append(len(at_alpha) - len(used))
+    return {key: np.array(values) for key, values in summary.items()}
+
+
+def _mean_and_sem(values):
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return math.nan, math.nan
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, math.nan
+    return mean, float(values.std(ddof=1) / math.sqrt(values.size))
+
+
+class GampProgress:
+    """GAMP progress on a text stream: one line per run, and live iteration counts on a terminal."""
+
+    def __init__(self, stream, total):
+        self.stream = stream
+        self.total = total
+        self.index = 0
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+
+    def start(self, alpha, seed):
+        """Count a new run and return its ``progress(iteration, m, q)`` callback, or None."""
+        self.index += 1
+        if not self.live:
+            return None
+
+        def report(iteration, m, q):
+            self.stream.write(f"\r{self._prefix(alpha, seed)} iteration {iteration}, q = {q:.4f}\033[K")
+            self.stream.flush()
+
+        return report
+
+    def finish(self, gamp_run):
+        """Write the closing line of the current run."""
+        if gamp_run.status == "diverged":
+            outcome = f"diverged, left out of the mean ({gamp_run.message})"
+        else:
+            outcome = f"{gamp_run.iterations} iterations, test error {gamp_run.test_error:.4f}"
+            if gamp_run.status == "not_converged":
+                outcome += " (not converged)"
+        # On a terminal, overwrite the live line and clear what is left of it (ANSI erase line).
+        start, end = ("\r", "\033[K\n") if self.live else ("", "\n")
+        self.stream.write(f"{start}{self._prefix(gamp_run.alpha, gamp_run.seed)} {outcome}{end}")
+        self.stream.flush()
+
+    def _prefix(self, alpha, seed):
+        return f"GAMP run {self.index}/{self.total}, alpha = {alpha:.4g}, seed {seed}:"
+
+
+# ---------------------------------------------------------------------------------------------
+# Asymptote
+
+
+def bayes_asymptote_constant():
+    """Return C in eps_Bayes ~ C / alpha at large alpha (C = 0.4417...).
+
+    Uses ``replica_tools.solvers.asymptotics.bayes_constant`` if that module is installed, and
+    otherwise the float quadrature ``bayes_constant_by_quadrature``.
+    """
+    if importlib.util.find_spec("replica_tools.solvers.asymptotics") is None:
+        return bayes_constant_by_quadrature()
+    from replica_tools.solvers.asymptotics import bayes_constant
+
+    return float(bayes_constant())
+
+
+def bayes_constant_by_quadrature():
+    """Return C = 1 / (k pi) with k = sqrt(2/pi) * integral over the real line of phi(s)^2 / Phi(s).
+
+    phi / Phi is written as sqrt(2/pi) / erfcx(-s / sqrt(2)), which neither overflows nor
+    cancels for large negative s, where phi and Phi both underflow.
+    """
+    def integrand(s):
+        phi = math.exp(-0.5 * s * s) / math.sqrt(2 * math.pi)
+        return phi * math.sqrt(2 / math.pi) / special.erfcx(-s / math.sqrt(2))
+
+    integral, _ = integrate.quad(integrand, -math.inf, math.inf, epsabs=0.0, epsrel=1e-12, limit=200)
+    k = math.sqrt(2 / math.pi) * integral
+    return 1.0 / (k * math.pi)
+
+
+# ---------------------------------------------------------------------------------------------
+# Result and outputs
+
+
+def build_result(settings, theory, table_theory, runs, constant):
+    """Collect theory, GAMP summary and settings into the JSON-ready result dictionary."""
+    result = {
+        "command": "curve",
+        "model": MODEL_DESCRIPTION,
+        "rho": settings.rho,
+        "alpha": np.asarray(theory.alpha),
+        "q": np.asarray(theory.q),
+        "qhat": np.asarray(theory.qhat),
+        "eps_bayes": np.asarray(theory.eps_bayes),
+        "eps_gibbs": np.asarray(theory.eps_gibbs),
+        "asymptote_constant": constant,
+        "table": {
+            "alpha": np.asarray(table_theory.alpha),
+            "q": np.asarray(table_theory.q),
+            "qhat": np.asarray(table_theory.qhat),
+            "eps_bayes": np.asarray(table_theory.eps_bayes),
+            "eps_gibbs": np.asarray(table_theory.eps_gibbs),
+        },
+    }
+    if settings.gamp_alpha.size:
+        summary = summarize_gamp(settings.gamp_alpha, runs)
+        result.update({
+            "gamp_n": settings.n,
+            "gamp_seeds": list(settings.seeds),
+            "gamp_damping": settings.damping,
+            "gamp_max_iter": settings.max_iter,
+            "gamp_alpha": settings.gamp_alpha,
+            "gamp_eps_mean": summary["eps_mean"],
+            "gamp_eps_sem": summary["eps_sem"],
+            "gamp_overlap_eps_mean": summary["overlap_eps_mean"],
+            "gamp_overlap_eps_sem": summary["overlap_eps_sem"],
+            "gamp_runs_used": summary["runs_used"],
+            "gamp_runs_diverged": summary["runs_diverged"],
+            "gamp_runs": [
+                {"alpha": r.alpha, "seed": r.seed, "status": r.status, "iterations": r.iterations,
+                 "test_error": r.test_error, "overlap_error": r.overlap_error, "message": r.message}
+                for r in runs
+            ],
+        })
+    return result
+
+
+def _unique_folder(path):
+    """Return ``path``, or ``path-2``, ``path-3``, ... if it exists (two runs in the same second)."""
+    candidate = path
+    suffix = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}-{suffix}")
+        suffix += 1
+    return candidate
+
+
+def _write_outputs(out, result):
+    files = render_files(result)
+    try:
+        with OutputFolder(out) as folder:
+            for name, data in files.items():
+                folder.add(name, data)
+    except OSError as error:
+        raise UsageError(f"argument --out: cannot write to '{out}' ({error.strerror or error}): "
+                         "choose a writable folder", prog=PROG) from None
+
+
+def render_files(result):
+    """Return the output files as an ordered mapping of file name to text or PNG bytes."""
+    constant = result["asymptote_constant"]
+    alpha = result["alpha"]
+    files = {
+        THEORY_CSV: format_csv([
+            ("alpha", alpha), ("q", result["q"]), ("qhat", result["qhat"]),
+            ("eps_bayes", result["eps_bayes"]), ("eps_gibbs", result["eps_gibbs"]),
+            ("eps_asymptote", constant / alpha),
+        ]),
+    }
+    has_gamp = "gamp_alpha" in result
+    if has_gamp:
+        files[GAMP_CSV] = format_csv([
+            ("alpha", result["gamp_alpha"]), ("theory_eps_bayes", result["table"]["eps_bayes"]),
+            ("eps_mean", result["gamp_eps_mean"]), ("eps_sem", result["gamp_eps_sem"]),
+            ("overlap_eps_mean", result["gamp_overlap_eps_mean"]),
+            ("overlap_eps_sem", result["gamp_overlap_eps_sem"]),
+            ("runs_used", result["gamp_runs_used"]), ("runs_diverged", result["gamp_runs_diverged"]),
+        ])
+        runs = result["gamp_runs"]
+        files[GAMP_RUNS_CSV] = format_csv([
+            (key, [gamp_run[key] for gamp_run in runs])
+            for key in ("alpha", "seed", "status", "iterations", "test_error", "overlap_error")
+        ])
+    files[PLOT_PNG] = plot_learning_curve(
+        alpha, result["eps_bayes"],
+        gamp_alpha=result.get("gamp_alpha"), gamp_mean=result.get("gamp_eps_mean"),
+        gamp_sem=result.get("gamp_eps_sem"), asymptote_constant=constant,
+        title=_plot_title(result),
+    )
+    # The JSON lists the files, itself included, so it is rendered last.
+    result["files"] = list(files) + [RESULT_JSON]
+    files[RESULT_JSON] = dumps_json(result)
+    return files
+
+
+def _plot_title(result):
+    title = rf"Bayes-optimal perceptron, $\rho = {result['rho']:g}$"
+    if "gamp_alpha" in result:
+        title += f", GAMP at n = {result['gamp_n']} over {len(result['gamp_seeds'])} seeds"
+    return title
+
+
+def format_report(result):
+    """Return the text report: a heading, the table at the GAMP alphas and the output folder."""
+    table = result["table"]
+    constant = result["asymptote_constant"]
+    columns = [
+        ("alpha", table["alpha"]), ("q", table["q"]), ("qhat", table["qhat"]),
+        ("eps_Bayes", table["eps_bayes"]), ("eps_Gibbs", table["eps_gibbs"]),
+        ("C/alpha", constant / table["alpha"]),
+    ]
+    heading = [f"Learning curve of the {result['model']}, rho = {result['rho']:g}."]
+    alpha = result["alpha"]
+    heading.append(f"Theory: state evolution on {len(alpha)} alphas in [{alpha.min():g}, {alpha.max():g}], "
+                   "shown at the alphas below.")
+    if "gamp_alpha" in result:
+        columns += [("GAMP mean", result["gamp_eps_mean"]), ("GAMP sem", result["gamp_eps_sem"]),
+                    ("runs", result["gamp_runs_used"])]
+        heading.append(f"GAMP: n = {result['gamp_n']}, {len(result['gamp_seeds'])} seeds per alpha, "
+                       "test error on fresh samples; runs counts the seeds that did not diverge.")
+    lines = heading + ["", format_table(columns), ""]
+    lines.append(f"Large-alpha asymptote: eps_Bayes ~ C / alpha with C = {constant:.6f}.")
+    lines.append(f"Output folder: {result['output_dir']} ({', '.join(result['files'])})")
+    return "\n".join(lines)

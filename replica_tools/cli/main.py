@@ -1,0 +1,144 @@
+"""Entry point of the ``replica-tools`` command.
+
+Each subcommand is a module in ``SUBCOMMAND_MODULES`` with a function ``add_parser(subparsers)``.
+It adds its parser with ``subparsers.add_parser(...)`` and calls
+``parser.set_defaults(handler=run)``, where ``run(args) -> int`` returns the exit status. A
+module listed here but not installed is skipped, so a subcommand can be listed before its
+module exists.
+
+Exit status: 0 on success, 2 on invalid input (one line on stderr that names the flag and the
+valid range), 1 on any other error (one line on stderr, or the traceback with ``--debug`` or
+REPLICA_TOOLS_DEBUG=1), 130 on Ctrl-C.
+"""
+
+import importlib
+import logging
+import os
+import sys
+import warnings
+
+from replica_tools import __version__
+from replica_tools.cli.arguments import ArgumentParser, UsageError
+
+SUBCOMMAND_MODULES = (
+    "replica_tools.cli.curve",
+    "replica_tools.cli.asymptotics",
+)
+
+DEBUG_ENVIRONMENT_VARIABLE = "REPLICA_TOOLS_DEBUG"
+PROGRAM = "replica-tools"
+
+
+def build_parser():
+    """Build the top-level parser with every installed subcommand."""
+    parser = ArgumentParser(
+        prog=PROGRAM,
+        description="Learning curves of generalized linear models from the replica method, "
+                    "state evolution and GAMP.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    debug = _debug_requested(argv)
+    handler = _attach_log_handler(debug)
+    try:
+        return _run(argv, debug)
+    finally:
+        logging.getLogger("replica_tools").removeHandler(handler)
+
+
+def _run(argv, debug):
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        debug = debug or getattr(args, "debug", False)
+        if debug:
+            return args.handler(args)
+        return _run_counting_warnings(args)
+    except UsageError as error:
+        print(f"{error.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_request:
+        # argparse exits this way after --help and --version.
+        return _exit_status(exit_request.code)
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if debug:
+            raise
+        print(f"{PROGRAM}: error: {_one_line(error)} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _run_counting_warnings(args):
+    """Run the handler with Python warnings (NumPy overflow and the like) counted, not printed.
+
+    Overflow inside a stable formula is routine here, for example erfcx(x)**2 reaching inf in a
+    term whose limit is 0, so one summary line replaces a screen of repeated warnings.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        status = args.handler(args)
+    if caught:
+        kinds = sorted({str(item.message) for item in caught})
+        shown = ", ".join(kinds[:3]) + (", ..." if len(kinds) > 3 else "")
+        print(f"{PROGRAM}: note: {len(kinds)} kinds of warning were hidden ({shown}): "
+              "rerun with --debug to see them", file=sys.stderr)
+    return status
+
+
+def _debug_requested(argv):
+    arguments = sys.argv[1:] if argv is None else argv
+    if os.environ.get(DEBUG_ENVIRONMENT_VARIABLE, "") not in ("", "0"):
+        return True
+    return "--debug" in arguments
+
+
+def _attach_log_handler(debug):
+    """Send the library's log records to stderr for the length of one command."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LowercaseLevelFormatter(f"{PROGRAM}: %(levelname)s: %(message)s"))
+    library_logger = logging.getLogger("replica_tools")
+    library_logger.addHandler(handler)
+    library_logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    return handler
+
+
+class _LowercaseLevelFormatter(logging.Formatter):
+    """Format ``warning:`` instead of ``WARNING:``, like the error lines of the command."""
+
+    def format(self, record):
+        record = logging.makeLogRecord(record.__dict__)
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+
+def _one_line(error):
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Derived expressions compiled into NumPy/SciPy functions and into mpmath functions.
+
+Before compiling for floating point, every expression goes through
+``replica_tools.symbolic.identities.stable_form``, which picks forms by rule (erfcx for
+Gaussian-over-Phi ratios, log_ndtr for log Phi), so no channel-specific formula is typed here.
+The mpmath versions use the same stable forms; mpmath has no overflow, but the forms still avoid
+the cancellation in 1 - Phi(x).
+"""
+
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import scipy.special
+import sympy as sp
+
+from replica_tools.symbolic import symbols as s
+from replica_tools.symbolic.identities import stable_form
+
+NUMPY_FUNCTIONS = {
+    "ndtr": scipy.special.ndtr,
+    "log_ndtr": scipy.special.log_ndtr,
+    "erfcx": scipy.special.erfcx,
+    "erfc": scipy.special.erfc,
+    "erf": scipy.special.erf,
+}
+
+MPMATH_FUNCTIONS = {
+    "ndtr": mpmath.ncdf,
+    "log_ndtr": lambda x: mpmath.log(mpmath.ncdf(x)),
+    # mpmath has an unbounded exponent range, so the product does not overflow.
+    "erfcx": lambda x: mpmath.exp(x**2) * mpmath.erfc(x),
+}
+
+
+def compile_numpy(expr, args):
+    """Compile ``expr`` in its stable form to a vectorized NumPy function of ``args``."""
+    return sp.lambdify(args, stable_form(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+
+
+def compile_mpmath(expr, args):
+    """Compile ``expr`` in its stable form to an mpmath function of ``args``.
+
+    The function computes at the caller's ``mpmath.mp.dps``.
+    """
+    return sp.lambdify(args, stable_form(expr), modules=[MPMATH_FUNCTIONS, "mpmath"])
+
+
+def _substitute_rho(expr, rho):
+    return sp.sympify(expr).subs(s.rho, rho)
+
+
+@dataclass
+class _LabelTable:
+    """One compiled function per label, dispatched on the label array."""
+
+    labels: tuple
+    functions: tuple
+
+    def __call__(self, y, *args):
+        y = np.asarray(y)
+        args = np.broadcast_arrays(y, *args)[1:]
+        result = np.empty(np.broadcast(y, *args).shape)
+        for label, function in zip(self.labels, self.functions):
+            mask = y == label
+            result[mask] = function(*(a[mask] for a in args))
+        return result
+
+
+class NumpyModel:
+    """The derived functions of a model, compiled for NumPy arrays at a numeric rho.
+
+    Attributes are vectorized callables:
+    ``Z_out(y, omega, V)``, ``log_Z_out``, ``f_out``, ``df_out`` (label array y),
+    ``Z_out_at[label](omega, V)`` and likewise per label,
+    ``f_w(Sigma, R)``, ``variance_w(Sigma, R)`` (GAMP form),
+    ``Z_w(gamma, Lambda)``, ``f_w_replica(gamma, Lambda)``, ``variance_replica(gamma, Lambda)``.
+    """
+
+    def __init__(self, model, rho=1.0):
+        if not (np.isfinite(rho) and rho > 0):
+            raise ValueError(f"rho = {rho} is invalid: the teacher second moment must be finite and > 0")
+        self.model = model
+        self.rho = float(rho)
+        self.labels = tuple(int(label) for label in model.channel.labels)
+        output = model.output
+        output_args = (s.omega, s.V)
+
+        def per_label(table):
+            return {int(label): compile_numpy(_substitute_rho(table[label], rho), output_args)
+                    for label in model.channel.labels}
+
+        self.Z_out_at = per_label(output.Z_out)
+        self.log_Z_out_at = {
+            int(label): compile_numpy(sp.log(_substitute_rho(output.Z_out[label], rho)), output_args)
+            for label in model.channel.labels
+        }
+        self.f_out_at = per_label(output.f_out)
+        self.df_out_at = per_label(output.df_out)
+        self.Z_out = self._dispatch(self.Z_out_at)
+        self.log_Z_out = self._dispatch(self.log_Z_out_at)
+        self.f_out = self._dispatch(self.f_out_at)
+        self.df_out = self._dispatch(self.df_out_at)
+
+        inputs = model.input
+        self.f_w = compile_numpy(_substitute_rho(inputs.f_w_gamp, rho), (s.Sigma, s.R))
+        self.variance_w = compile_numpy(_substitute_rho(inputs.variance_gamp, rho), (s.Sigma, s.R))
+        replica_args = (s.gamma, s.Lambda)
+        self.Z_w = compile_numpy(_substitute_rho(inputs.Z_w, rho), replica_args)
+        self.f_w_replica = compile_numpy(_substitute_rho(inputs.f_w, rho), replica_args)
+        self.variance_replica = compile_numpy(_substitute_rho(inputs.variance, rho), replica_args)
+
+    def _dispatch(self, table):
+        labels = tuple(table)
+        return _LabelTable(labels, tuple(table[label] for label in labels))
+
+
+class MpmathModel:
+    """The derived functions of a model compiled for mpmath scalars, per label.
+
+    ``rho`` may be any value mpmath accepts (a string keeps all its digits). Functions compute
+    at the caller's ``mpmath.mp.dps``.
+    """
+
+    def __init__(self, model, rho=1):
+        self.model = model
+        self.rho = rho
+        self.labels = tuple(int(label) for label in model.channel.labels)
+        output = model.output
+        rho_symbolic = sp.Rational(rho) if isinstance(rho, (int, str)) else sp.Float(rho, 50)
+        output_args = (s.omega, s.V)
+
+        def per_label(table):
+            return {int(label): compile_mpmath(_substitute_rho(table[label], rho_symbolic), output_args)
+                    for label in model.channel.labels}
+
+        self.Z_out_at = per_label(output.Z_out)
+        self.f_out_at = per_label(output.f_out)
+        self.df_out_at = per_label(output.df_out)
+        inputs = model.input
+        self.f_w = compile_mpmath(_substitute_rho(inputs.f_w_gamp, rho_symbolic), (s.Sigma, s.R))
+        self.variance_w = compile_mpmath(_substitute_rho(inputs.variance_gamp, rho_symbolic), (s.Sigma, s.R))

@@ -1,0 +1,1 @@
+"""Solvers: state evolution and RS fixed points, large-alpha asymptotics, GAMP."""

@@ -1,0 +1,408 @@
+"""GAMP (generalized approximate message passing) for a generalized linear model.
+
+The iteration is relaxed belief propagation on the factor graph of P(w | y, X), closed by the
+Onsager correction. With the inputs scaled as in the model, z = X w / sqrt(n), one step reads
+
+    V_mu     = sum_i X_mu_i^2 v_i / n
+    omega_mu = sum_i X_mu_i w_hat_i / sqrt(n) - V_mu g_mu            (g from the previous step)
+    g_mu     = f_out(y_mu, omega_mu, V_mu),   dg_mu = d_omega f_out(y_mu, omega_mu, V_mu)
+    Sigma_i  = 1 / (- sum_mu X_mu_i^2 dg_mu / n)
+    R_i      = w_hat_i + Sigma_i sum_mu X_mu_i g_mu / sqrt(n)
+    w_hat_i  = f_w(Sigma_i, R_i),            v_i = variance of P_0(w) N(w; R_i, Sigma_i)
+
+started from the prior: w_hat = 0 (its mean), v = rho (its variance) and g = 0. Every function of
+the channel and of the prior comes compiled from its SymPy derivation
+(``replica_tools.numerics.compiled.NumpyModel``), so no formula is typed here. For the Gaussian
+prior the derived input functions are f_w = R rho / (rho + Sigma) and variance = rho Sigma /
+(rho + Sigma).
+
+In the Bayes-optimal setting and for large n, the overlaps m_t = w_hat . w* / n and
+q_t = |w_hat|^2 / n follow the state evolution started from q_0 = 0, with m_t = q_t (Nishimori).
+"""
+
+import logging
+import math
+from dataclasses import dataclass, replace
+from numbers import Integral, Real
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# The posterior mean obeys E|w_hat|^2 / n <= E|w|^2 / n = rho (Jensen), so an estimate with q far
+# above rho has run away. The factor leaves room for the finite-n spread of |w*|^2 / n around rho.
+OVERLAP_BLOWUP_FACTOR = 10.0
+
+# Test inputs are drawn in blocks of about this many float64 entries (16 MiB) to bound memory.
+TEST_BLOCK_ENTRIES = 2**21
+
+# Spawn key of the random stream for fresh test samples, so they are independent of the instance
+# drawn from the same seed.
+TEST_STREAM_KEY = (1,)
+
+
+class GampDivergenceError(RuntimeError):
+    """GAMP produced non-finite values, a non-positive Sigma, or overlaps that blew up."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One teacher-student data set.
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (m, n)
+        Inputs, i.i.d. N(0, 1), float64 and C-contiguous.
+    y : numpy.ndarray, shape (m,)
+        Labels sign(X w* / sqrt(n)) in {-1, +1}, as float64.
+    w_star : numpy.ndarray, shape (n,)
+        Teacher weights, i.i.d. N(0, rho).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    w_star: np.ndarray
+
+
+@dataclass(frozen=True)
+class GampState:
+    """Iterates carried from one GAMP step to the next.
+
+    Attributes
+    ----------
+    w_hat, v : numpy.ndarray, shape (n,)
+        Posterior means and variances of the weights.
+    g : numpy.ndarray, shape (m,)
+        f_out of the last step, which the next step's Onsager term needs.
+    """
+
+    w_hat: np.ndarray
+    v: np.ndarray
+    g: np.ndarray
+
+
+@dataclass
+class GampResult:
+    """Outcome of one GAMP run.
+
+    Attributes
+    ----------
+    w_hat, v : numpy.ndarray, shape (n,)
+        Posterior means and variances of the weights at the last iteration.
+    m_history : numpy.ndarray or None
+        m_t = w_hat_t . w* / n for t = 0, 1, ..., iterations, or None when no teacher was given.
+    q_history : numpy.ndarray
+        q_t = |w_hat_t|^2 / n for t = 0, 1, ..., iterations.
+    iterations : int
+        Number of GAMP steps performed.
+    converged : bool
+        Whether the mean squared change of w_hat fell below ``tol``.
+    test_error : float or None
+        Fraction of fresh samples that sign(X_test w_hat) labels differently from the teacher.
+        Only ``run_gamp`` sets it.
+    overlap_error : float or None
+        arccos(m / sqrt(rho_hat q)) / pi with rho_hat = |w*|^2 / n, the expected test error of
+        w_hat on Gaussian inputs, or None when no teacher was given.
+    alpha : float
+        Sample ratio. ``gamp`` stores m / n, ``run_gamp`` the requested alpha (m is alpha n rounded).
+    n : int
+        Input dimension.
+    seed : int or None
+        Seed of the instance and test set when ``run_gamp`` drew them, otherwise None.
+    """
+
+    w_hat: np.ndarray
+    v: np.ndarray
+    m_history: np.ndarray
+    q_history: np.ndarray
+    iterations: int
+    converged: bool
+    test_error: float
+    overlap_error: float
+    alpha: float
+    n: int
+    seed: int
+
+
+def teacher_labels(z):
+    """Return sign(z) as float64 labels in {-1, +1}.
+
+    z = 0 has probability zero for Gaussian data, and mapping it to +1 keeps every label in the set.
+    """
+    return np.where(z >= 0, 1.0, -1.0)
+
+
+def make_instance(alpha, n, rho, seed):
+    """Draw a teacher-student perceptron instance with m = round(alpha n) samples.
+
+    The teacher w* is drawn first, then X, from ``numpy.random.default_rng(seed)``, so the same
+    arguments give the same instance.
+    """
+    _check_alpha(alpha)
+    _check_dimension(n)
+    if not (isinstance(rho, Real) and math.isfinite(rho) and rho > 0):
+        raise ValueError(f"rho = {rho!r} is invalid: the teacher second moment must be finite and > 0")
+    m = _sample_count(alpha, n)
+
+    rng = np.random.default_rng(seed)
+    w_star = rng.normal(0.0, math.sqrt(rho), size=n)
+    X = rng.standard_normal((m, n))
+    y = teacher_labels(X @ w_star)
+    return Instance(X=X, y=y, w_star=w_star)
+
+
+def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress=None):
+    """Run GAMP on the data (X, y) and return a ``GampResult``.
+
+    Parameters
+    ----------
+    nm : replica_tools.numerics.compiled.NumpyModel
+        The compiled model, which supplies f_out, d_omega f_out, f_w, the variance and rho.
+    X : array_like, shape (m, n)
+        Inputs. GAMP's update is derived for i.i.d. zero-mean entries of variance 1.
+    y : array_like, shape (m,)
+        Labels, each one of ``nm.labels``.
+    w_star : array_like, shape (n,), optional
+        The teacher, used only to record m_t and the overlap error.
+    damping : float in [0, 1)
+        New w_hat and v are (1 - damping) times the update plus damping times the old values.
+    tol : float > 0
+        Convergence threshold on the mean squared change of w_hat.
+    max_iter : int >= 1
+        Maximum number of steps. Reaching it is not an error: the result has converged=False.
+    progress : callable, optional
+        Called as ``progress(t, m_t, q_t)`` for t = 0 and after every step. m_t is None without
+        a teacher.
+
+    Raises
+    ------
+    ValueError
+        If an input or a setting is out of range.
+    GampDivergenceError
+        If the iterates become non-finite, Sigma becomes non-positive or q exceeds
+        ``OVERLAP_BLOWUP_FACTOR`` rho. The message names the step and the quantity.
+    """
+    X, y, w_star = _check_data(nm, X, y, w_star)
+    _check_settings(damping, tol, max_iter)
+    m_samples, n = X.shape
+    logger.debug("GAMP start: m = %d, n = %d, damping = %g, tol = %g, max_iter = %d",
+                 m_samples, n, damping, tol, max_iter)
+
+    # Squaring X once per instance makes V and Sigma plain matrix-vector products in the loop.
+    X_squared = np.square(X)
+
+    state = GampState(w_hat=np.zeros(n), v=np.full(n, nm.rho), g=np.zeros(m_samples))
+    m_history, q_history = [], []
+    _record_overlaps(0, state.w_hat, w_star, nm.rho, m_history, q_history, progress)
+
+    converged = False
+    iterations = 0
+    for iteration in range(1, max_iter + 1):
+        iterations = iteration
+        new_state = gamp_step(nm, X, X_squared, y, state, iteration, damping)
+        change = float(np.mean(np.square(new_state.w_hat - state.w_hat)))
+        state = new_state
+        _record_overlaps(iteration, state.w_hat, w_star, nm.rho, m_history, q_history, progress)
+        if change < tol:
+            converged = True
+            break
+
+    if converged:
+        logger.debug("GAMP converged after %d iterations (mean squared change %.3g < tol %g)",
+                     iterations, change, tol)
+    else:
+        logger.warning("GAMP did not converge within max_iter = %d iterations: the mean squared "
+                       "change of w_hat is %.3g, above tol = %g. Raise max_iter or damping.",
+                       max_iter, change, tol)
+
+    m_array = None if w_star is None else np.array(m_history)
+    overlap = None
+    if w_star is not None:
+        overlap = overlap_error(m_history[-1], q_history[-1], float(w_star @ w_star) / n)
+    return GampResult(
+        w_hat=state.w_hat, v=state.v, m_history=m_array, q_history=np.array(q_history),
+        iterations=iterations, converged=converged, test_error=None, overlap_error=overlap,
+        alpha=m_samples / n, n=n, seed=None,
+    )
+
+
+def gamp_step(nm, X, X_squared, y, state, iteration, damping=0.0):
+    """Perform one GAMP step from ``state`` and return the new ``GampState``.
+
+    ``X_squared`` is ``X**2``, computed once per instance by the caller; ``iteration`` only labels
+    error messages. Raises ``GampDivergenceError`` when a quantity becomes non-finite or Sigma
+    non-positive.
+    """
+    n = X.shape[1]
+    sqrt_n = math.sqrt(n)
+
+    V = (X_squared @ state.v) / n
+    # Onsager term: omega_mu must be the mean of z_mu without sample mu's own pull on w_hat, and
+    # to leading order in 1/sqrt(n) that pull is V_mu times g_mu of the previous step.
+    omega = (X @ state.w_hat) / sqrt_n - V * state.g
+    _check_finite(iteration, "omega", omega)
+    g = nm.f_out(y, omega, V)
+    dg = nm.df_out(y, omega, V)
+    _check_finite(iteration, "f_out", g)
+    _check_finite(iteration, "d_omega f_out", dg)
+
+    Sigma = _cavity_variance(iteration, X_squared, dg, n)
+    R = state.w_hat + Sigma * (X.T @ g) / sqrt_n
+    _check_finite(iteration, "R", R)
+    # NOTE: the compiled f_w of the Gaussian prior evaluates exp(R^2 / (2 rho)) in its numerator
+    # and denominator separately, so it returns NaN once |R| > 37 sqrt(rho). This happens at small
+    # alpha (0.01 at n = 2000), where Sigma is large, and the check below then reports a divergence.
+    w_hat = nm.f_w(Sigma, R)
+    v = nm.variance_w(Sigma, R)
+    if damping > 0:
+        w_hat = (1.0 - damping) * w_hat + damping * state.w_hat
+        v = (1.0 - damping) * v + damping * state.v
+    _check_finite(iteration, "w_hat", w_hat)
+    _check_finite(iteration, "v", v)
+    return GampState(w_hat=w_hat, v=v, g=g)
+
+
+def run_gamp(nm, alpha, n, seed, *, damping=0.0, tol=1e-8, max_iter=200, n_test=10_000, progress=None):
+    """Draw an instance from ``seed``, run GAMP on it and measure the test error.
+
+    The instance comes from ``make_instance(alpha, n, nm.rho, seed)``. The n_test fresh test
+    samples come from an independent stream of the same seed, so equal arguments give identical
+    results. The other arguments are those of ``gamp``.
+    """
+    _check_alpha(alpha)
+    _check_dimension(n)
+    if not (isinstance(n_test, Integral) and n_test >= 1):
+        raise ValueError(f"n_test = {n_test!r} is invalid: the number of test samples must be an integer >= 1")
+    if not (isinstance(seed, Integral) and seed >= 0):
+        raise ValueError(f"seed = {seed!r} is invalid: the seed must be an integer >= 0")
+    # Checked here as well as in gamp, so that a bad setting fails before the instance is drawn.
+    _check_settings(damping, tol, max_iter)
+
+    instance = make_instance(alpha, n, nm.rho, seed)
+    result = gamp(nm, instance.X, instance.y, w_star=instance.w_star, damping=damping, tol=tol,
+                  max_iter=max_iter, progress=progress)
+
+    test_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=TEST_STREAM_KEY))
+    error = estimate_test_error(result.w_hat, instance.w_star, n_test, test_rng)
+    return replace(result, test_error=error, alpha=float(alpha), seed=int(seed))
+
+
+def estimate_test_error(w_hat, w_star, n_test, rng):
+    """Return the fraction of n_test fresh Gaussian inputs on which sign(x . w_hat) != sign(x . w*).
+
+    Inputs are drawn in blocks of about ``TEST_BLOCK_ENTRIES`` entries, so memory stays bounded
+    for any n_test.
+    """
+    n = w_star.shape[0]
+    block_rows = max(1, TEST_BLOCK_ENTRIES // n)
+    errors = 0
+    drawn = 0
+    while drawn < n_test:
+        rows = min(block_rows, n_test - drawn)
+        X_test = rng.standard_normal((rows, n))
+        errors += int(np.count_nonzero(teacher_labels(X_test @ w_star) != teacher_labels(X_test @ w_hat)))
+        drawn += rows
+    return errors / n_test
+
+
+def overlap_error(m, q, rho_hat):
+    """Return arccos(m / sqrt(rho_hat q)) / pi, the test error of w_hat on Gaussian inputs.
+
+    For x ~ N(0, I) the pair (x . w*, x . w_hat) is Gaussian with correlation m / sqrt(rho_hat q),
+    and two such signs differ with probability arccos(correlation) / pi.
+    """
+    if q == 0:
+        # w_hat = 0 has no direction; a random sign guess is right half the time.
+        return 0.5
+    # Cauchy-Schwarz bounds the correlation by 1 in magnitude, but rounding may exceed it by an ulp.
+    correlation = np.clip(m / math.sqrt(rho_hat * q), -1.0, 1.0)
+    return float(np.arccos(correlation) / math.pi)
+
+
+def _cavity_variance(iteration, X_squared, dg, n):
+    """Return Sigma = 1 / (-sum_mu X_mu_i^2 dg_mu / n), raising if it is not finite and positive."""
+    precision = -(X_squared.T @ dg) / n
+    bad = ~(np.isfinite(precision) & (precision > 0))
+    if bad.any():
+        raise GampDivergenceError(
+            f"GAMP diverged at iteration {iteration}: Sigma is non-positive or non-finite in "
+            f"{np.count_nonzero(bad)} of {n} components (smallest 1/Sigma = {np.nanmin(precision):.3g}). "
+            "Sigma > 0 needs d_omega f_out < 0, which holds for a log-concave channel.")
+    return 1.0 / precision
+
+
+def _record_overlaps(iteration, w_hat, w_star, rho, m_history, q_history, progress):
+    n = w_hat.shape[0]
+    q = float(w_hat @ w_hat) / n
+    m = None if w_star is None else float(w_hat @ w_star) / n
+    if q > OVERLAP_BLOWUP_FACTOR * rho:
+        raise GampDivergenceError(
+            f"GAMP diverged at iteration {iteration}: q = |w_hat|^2 / n = {q:.3g} exceeds "
+            f"{OVERLAP_BLOWUP_FACTOR:g} rho = {OVERLAP_BLOWUP_FACTOR * rho:.3g}. "
+            "Try damping, or check that X has i.i.d. zero-mean unit-variance entries.")
+    q_history.append(q)
+    m_history.append(m)
+    if progress is not None:
+        progress(iteration, m, q)
+
+
+def _check_finite(iteration, name, values):
+    if not np.all(np.isfinite(values)):
+        count = values.size - np.count_nonzero(np.isfinite(values))
+        raise GampDivergenceError(
+            f"GAMP diverged at iteration {iteration}: {name} has {count} non-finite entries of {values.size}")
+
+
+def _check_data(nm, X, y, w_star):
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X has shape {X.shape}: expected a 2-D array of shape (m, n)")
+    m_samples, n = X.shape
+    _check_dimension(n)
+    if m_samples < 1:
+        raise ValueError(f"X has m = {m_samples} rows: expected at least 1 sample")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinite entries: expected finite inputs")
+
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if y.shape != (m_samples,):
+        raise ValueError(f"y has shape {y.shape}: expected ({m_samples},) to match the rows of X")
+    # The compiled f_out dispatches on the label, so a value outside the label set has no f_out.
+    valid = np.isin(y, nm.labels)
+    if not valid.all():
+        first = y[~valid][0]
+        raise ValueError(f"y contains {np.count_nonzero(~valid)} invalid labels (first: {first!r}): "
+                         f"expected each label in {nm.labels}")
+
+    if w_star is not None:
+        w_star = np.ascontiguousarray(w_star, dtype=np.float64)
+        if w_star.shape != (n,):
+            raise ValueError(f"w_star has shape {w_star.shape}: expected ({n},) to match the columns of X")
+    return X, y, w_star
+
+
+def _check_settings(damping, tol, max_iter):
+    if not (isinstance(damping, Real) and 0 <= damping < 1):
+        raise ValueError(f"damping = {damping!r} is invalid: expected a number in [0, 1)")
+    if not (isinstance(tol, Real) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol = {tol!r} is invalid: expected a finite number > 0")
+    if not (isinstance(max_iter, Integral) and max_iter >= 1):
+        raise ValueError(f"max_iter = {max_iter!r} is invalid: expected an integer >= 1")
+
+
+def _check_alpha(alpha):
+    if not (isinstance(alpha, Real) and math.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"alpha = {alpha!r} is invalid: the sample ratio m / n must be finite and > 0")
+
+
+def _check_dimension(n):
+    if not (isinstance(n, Integral) and n >= 2):
+        raise ValueError(f"n = {n!r} is invalid: the input dimension must be an integer >= 2")
+
+
+def _sample_count(alpha, n):
+    m = round(alpha * n)
+    if m < 1:
+        raise ValueError(f"alpha = {alpha!r} with n = {n} gives m = round(alpha n) = {m} samples, "
+                         "but at least 1 is needed. Raise alpha or n.")
+    return m
