@@ -34,8 +34,18 @@ MPMATH_FUNCTIONS = {
 
 
 def compile_numpy(expr, args):
-    """Compile ``expr`` in its stable form to a vectorized NumPy function of ``args``."""
-    return sp.lambdify(args, stable_form(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+    """Compile ``expr`` in its stable form to a vectorized NumPy function of ``args``.
+
+    Overflow warnings are silenced: in the stable forms erfcx(-x) overflows only for x beyond
+    about 26, where the ratio it divides is below the smallest double and the result is 0.
+    """
+    function = sp.lambdify(args, stable_form(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+
+    def evaluate(*values):
+        with np.errstate(over="ignore"):
+            return function(*values)
+
+    return evaluate
 
 
 def compile_mpmath(expr, args):

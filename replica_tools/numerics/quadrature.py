@@ -48,6 +48,6 @@ def gaussian_expectation(integrand, scale, nodes=DEFAULT_NODES):
 
     xi = scale * t
     # Ratio of the N(0, 1) density at xi to the weight phi(t), times the Jacobian: at most
-    # exp(t_max^2 / 2) ~ 1e28 for 80 nodes, far from overflow.
+    # exp(t_max^2 / 2) ~ 1e61 for 80 nodes, far from overflow.
     jacobian = scale * np.exp(t**2 * (1 - scale**2) / 2)
     return np.sum(weights * jacobian * integrand(xi), axis=0)

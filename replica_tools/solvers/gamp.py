@@ -249,9 +249,6 @@ def gamp_step(nm, X, X_squared, y, state, iteration, damping=0.0):
     Sigma = _cavity_variance(iteration, X_squared, dg, n)
     R = state.w_hat + Sigma * (X.T @ g) / sqrt_n
     _check_finite(iteration, "R", R)
-    # NOTE: the compiled f_w of the Gaussian prior evaluates exp(R^2 / (2 rho)) in its numerator
-    # and denominator separately, so it returns NaN once |R| > 37 sqrt(rho). This happens at small
-    # alpha (0.01 at n = 2000), where Sigma is large, and the check below then reports a divergence.
     w_hat = nm.f_w(Sigma, R)
     v = nm.variance_w(Sigma, R)
     if damping > 0:
