@@ -69,7 +69,7 @@ def main():
     # Step 7: the other saddle point, integrated by parts, is the state-evolution map for qhat.
     show(7, "qhat = alpha E_xi[integrand], integrand:", equations.qhat_integrand)
 
-    # Step 8: the learning curve, and its agreement with the slides' asymptote 0.4417 / alpha.
+    # Step 8: the learning curve, and its agreement with the large-alpha asymptote 0.4417 / alpha.
     numpy_model = NumpyModel(model, 1.0)
     alpha = np.array([0.5, 1.0, 2.0, 5.0, 10.0, 1e3, 1e5])
     fixed_point = solve_fixed_point(numpy_model, alpha)

@@ -42,6 +42,12 @@ def test_table_aligns_columns_right():
     assert lines[3].split() == ["10", MISSING]
 
 
+def test_table_column_digits_override():
+    text = format_table([("a", [0.123456789]), ("b", [0.123456789], 3)])
+
+    assert text.split("\n")[2].split() == ["0.123457", "0.123"]
+
+
 def test_table_rejects_unequal_columns():
     with pytest.raises(ValueError, match="alpha: 2, eps: 1"):
         format_table([("alpha", [1.0, 2.0]), ("eps", [0.1])])

@@ -91,7 +91,7 @@ def test_parametrizations_agree(model):
 
 
 def test_variance_is_sigma_times_slope(model):
-    # The GAMP variance is Sigma d_R f_w, not d_R f_w as printed in the slides' summary.
+    # The GAMP variance is Sigma d_R f_w; d_R f_w alone, 1/(1+Sigma) at rho = 1, is not the variance.
     inputs = model.input
     assert sp.simplify(inputs.variance_gamp - s.Sigma * sp.diff(inputs.f_w_gamp, s.R)) == 0
     assert sp.simplify(inputs.variance_gamp.subs(s.rho, 1) - 1 / (1 + s.Sigma)) != 0
@@ -113,21 +113,21 @@ def test_q_of_qhat_for_gaussian_prior(model):
 
 
 @pytest.mark.parametrize("q_value", ["0.3", "0.99"])
-def test_qhat_expectation_matches_slides(model, q_value):
-    # Slides (rho = 1): qhat = (2/pi) alpha / (1 - q) E_xi[exp(-q xi^2/(1-q)) / (1 + erf(sqrt(q) xi / sqrt(2(1-q))))].
-    # The slides fold the two labels into one term by xi -> -xi, so only the expectations agree.
+def test_qhat_expectation_matches_erf_form(model, q_value):
+    # The erf form (rho = 1): qhat = (2/pi) alpha / (1 - q) E_xi[exp(-q xi^2/(1-q)) / (1 + erf(sqrt(q) xi / sqrt(2(1-q))))].
+    # That form folds the two labels into one term by xi -> -xi, so only the expectations agree.
     q = sp.Float(q_value, 40)
     derived = state_evolution_equations(model).qhat_integrand.subs({s.rho: 1, s.q: q})
     mpmath.mp.dps = 30
     q_mp = mpmath.mpf(q_value)
 
-    def slides(x):
+    def erf_form(x):
         # 1 + erf(x) is evaluated as erfc(-x) so that the reference keeps its digits for x << 0.
         argument = -mpmath.sqrt(q_mp) * x / mpmath.sqrt(2 * (1 - q_mp))
         return 2 / mpmath.pi / (1 - q_mp) * mpmath.exp(-q_mp * x**2 / (1 - q_mp)) / mpmath.erfc(argument)
 
     values = []
-    for function in (lambdify_mpmath(derived), slides):
+    for function in (lambdify_mpmath(derived), erf_form):
         # Beyond |xi| = 40 both integrands are below exp(-800).
         values.append(mpmath.quad(lambda x: function(x) * mpmath.npdf(x), [-40, -1, 0, 1, 40]))
     assert abs(values[0] - values[1]) < mpmath.mpf(10) ** -25 * values[1]

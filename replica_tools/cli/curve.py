@@ -8,7 +8,7 @@ comparison. Results go to stdout (a table, or JSON with ``--json``) and to an ou
 
 import datetime
 import functools
-import importlib.util
+import importlib
 import logging
 import math
 import sys
@@ -119,9 +119,10 @@ def run(args):
     table_theory = _solve_theory(nm, table_alpha)
     progress = None if args.quiet else GampProgress(sys.stderr, settings.gamp_alpha.size * len(settings.seeds))
     runs = run_gamp_grid(nm, settings, progress)
-    constant = bayes_asymptote_constant()
+    constant, constant_source = bayes_asymptote_constant()
 
     result = build_result(settings, theory, table_theory, runs, constant)
+    result["asymptote_constant_source"] = constant_source
     out = _unique_folder(settings.out) if settings.out_is_default else settings.out
     result["output_dir"] = str(out)
     _write_outputs(out, result)
@@ -313,17 +314,26 @@ class GampProgress:
 # Asymptote
 
 
+ASYMPTOTICS_MODULE = "replica_tools.solvers.asymptotics"
+
+
 def bayes_asymptote_constant():
-    """Return C in eps_Bayes ~ C / alpha at large alpha (C = 0.4417...).
+    """Return C in eps_Bayes ~ C / alpha at large alpha (C = 0.4417...) and where it came from.
 
-    Uses ``replica_tools.solvers.asymptotics.bayes_constant`` if that module is installed, and
-    otherwise the float quadrature ``bayes_constant_by_quadrature``.
+    Uses ``bayes_constant()`` of ``replica_tools.solvers.asymptotics`` if that module and
+    function exist, and otherwise the float quadrature ``bayes_constant_by_quadrature``.
+    Returns ``(C, source)``, with source the name of the function used.
     """
-    if importlib.util.find_spec("replica_tools.solvers.asymptotics") is None:
-        return bayes_constant_by_quadrature()
-    from replica_tools.solvers.asymptotics import bayes_constant
-
-    return float(bayes_constant())
+    try:
+        asymptotics = importlib.import_module(ASYMPTOTICS_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != ASYMPTOTICS_MODULE:
+            raise
+        asymptotics = None
+    bayes_constant = getattr(asymptotics, "bayes_constant", None)
+    if bayes_constant is None:
+        return bayes_constant_by_quadrature(), f"{__name__}.bayes_constant_by_quadrature"
+    return float(bayes_constant()), f"{ASYMPTOTICS_MODULE}.bayes_constant"
 
 
 def bayes_constant_by_quadrature():
@@ -467,7 +477,8 @@ def format_report(result):
     heading.append(f"Theory: state evolution on {len(alpha)} alphas in [{alpha.min():g}, {alpha.max():g}], "
                    "shown at the alphas below.")
     if "gamp_alpha" in result:
-        columns += [("GAMP mean", result["gamp_eps_mean"]), ("GAMP sem", result["gamp_eps_sem"]),
+        # Four digits, because the standard error limits the significant ones to about two.
+        columns += [("GAMP mean", result["gamp_eps_mean"], 4), ("GAMP sem", result["gamp_eps_sem"], 4),
                     ("runs", result["gamp_runs_used"])]
         heading.append(f"GAMP: n = {result['gamp_n']}, {len(result['gamp_seeds'])} seeds per alpha, "
                        "test error on fresh samples; runs counts the seeds that did not diverge.")

@@ -2,8 +2,8 @@
 
 In the state evolution the output-side integrand depends on xi through omega = sqrt(q) xi and
 varies on the scale sqrt(V) in omega, so it narrows to a width sqrt(V / q) in xi as q -> rho
-(V = rho - q -> 0). A fixed Gauss-Hermite rule in xi then sees a spike between its nodes. The
-rule here integrates in t = xi / scale instead,
+(V = rho - q -> 0). A fixed Gauss-Hermite rule in xi then misses a spike that falls between its
+nodes. The rule here integrates in t = xi / scale instead,
 
     E_xi[g(xi)] = scale int dt phi(scale t) g(scale t)
                 = sum_j w_j scale exp(t_j^2 (1 - scale^2) / 2) g(scale t_j),

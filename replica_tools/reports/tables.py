@@ -21,11 +21,15 @@ def format_number(value, digits=6):
 def format_table(columns, digits=6):
     """Return a right-aligned text table, one line per row, without a final newline.
 
-    ``columns`` is a sequence of ``(header, values)`` pairs of equal length. Numbers get
-    ``digits`` significant digits, and None or NaN show as ``MISSING``.
+    ``columns`` is a sequence of ``(header, values)`` or ``(header, values, digits)`` tuples of
+    equal length. Numbers get ``digits`` significant digits (the column's own, if given), and
+    None or NaN show as ``MISSING``.
     """
-    headers = [header for header, _ in columns]
-    cells = [[format_number(value, digits) for value in values] for _, values in columns]
+    headers = [column[0] for column in columns]
+    cells = []
+    for column in columns:
+        column_digits = column[2] if len(column) > 2 else digits
+        cells.append([format_number(value, column_digits) for value in column[1]])
     _check_lengths(headers, cells)
     widths = [max([len(header)] + [len(cell) for cell in column]) for header, column in zip(headers, cells)]
     lines = ["  ".join(header.rjust(width) for header, width in zip(headers, widths))]
