@@ -1,10 +1,9 @@
 """Entry point of the ``replica-tools`` command.
 
-Each subcommand is a module in ``SUBCOMMAND_MODULES`` with a function ``add_parser(subparsers)``.
-It adds its parser with ``subparsers.add_parser(...)`` and calls
-``parser.set_defaults(handler=run)``, where ``run(args) -> int`` returns the exit status. A
-module listed here but not installed is skipped, so a subcommand can be listed before its
-module exists.
+Subcommands register themselves: every module of the ``replica_tools.cli`` package that defines
+``add_parser(subparsers)`` is imported and called, in the order of the module names. That
+function adds one or more parsers with ``subparsers.add_parser(...)`` and calls
+``parser.set_defaults(handler=run)`` on each, where ``run(args) -> int`` returns the exit status.
 
 Exit status: 0 on success, 2 on invalid input (one line on stderr that names the flag and the
 valid range), 1 on any other error (one line on stderr, or the traceback with ``--debug`` or
@@ -14,16 +13,16 @@ REPLICA_TOOLS_DEBUG=1), 130 on Ctrl-C.
 import importlib
 import logging
 import os
+import pkgutil
 import sys
 import warnings
 
+import replica_tools.cli
 from replica_tools import __version__
 from replica_tools.cli.arguments import ArgumentParser, UsageError
 
-SUBCOMMAND_MODULES = (
-    "replica_tools.cli.curve",
-    "replica_tools.cli.asymptotics",
-)
+# Modules of the package that are not subcommands.
+NON_COMMAND_MODULES = frozenset({"main", "arguments"})
 
 DEBUG_ENVIRONMENT_VARIABLE = "REPLICA_TOOLS_DEBUG"
 PROGRAM = "replica-tools"
@@ -38,15 +37,22 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
+    for module in subcommand_modules():
         module.add_parser(subparsers)
     return parser
+
+
+def subcommand_modules():
+    """Import and return the modules of ``replica_tools.cli`` that define ``add_parser``."""
+    modules = []
+    names = sorted(info.name for info in pkgutil.iter_modules(replica_tools.cli.__path__))
+    for name in names:
+        if name in NON_COMMAND_MODULES or name.startswith("_"):
+            continue
+        module = importlib.import_module(f"replica_tools.cli.{name}")
+        if callable(getattr(module, "add_parser", None)):
+            modules.append(module)
+    return modules
 
 
 def main(argv=None):

@@ -70,7 +70,8 @@ class _LabelTable:
     def __call__(self, y, *args):
         y = np.asarray(y)
         args = np.broadcast_arrays(y, *args)[1:]
-        result = np.empty(np.broadcast(y, *args).shape)
+        # A label outside the set has no f_out; NaN makes that visible instead of leaving garbage.
+        result = np.full(np.broadcast(y, *args).shape, np.nan)
         for label, function in zip(self.labels, self.functions):
             mask = y == label
             result[mask] = function(*(a[mask] for a in args))

@@ -229,7 +229,7 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
 def gamp_step(nm, X, X_squared, y, state, iteration, damping=0.0):
     """Perform one GAMP step from ``state`` and return the new ``GampState``.
 
-    ``X_squared`` is ``X**2``, computed once per instance by the caller; ``iteration`` only labels
+    ``X_squared`` is ``X**2``, computed once per instance by the caller. ``iteration`` only labels
     error messages. Raises ``GampDivergenceError`` when a quantity becomes non-finite or Sigma
     non-positive.
     """
@@ -309,7 +309,7 @@ def overlap_error(m, q, rho_hat):
     and two such signs differ with probability arccos(correlation) / pi.
     """
     if q == 0:
-        # w_hat = 0 has no direction; a random sign guess is right half the time.
+        # w_hat = 0 gives every input the label +1 (teacher_labels maps 0 to +1), wrong half the time.
         return 0.5
     # Cauchy-Schwarz bounds the correlation by 1 in magnitude, but rounding may exceed it by an ulp.
     correlation = np.clip(m / math.sqrt(rho_hat * q), -1.0, 1.0)
