@@ -14,6 +14,7 @@ import math
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import matplotlib.image
@@ -184,6 +185,25 @@ def test_small_alpha_eps_near_half(small_result):
 
 def test_asymptote_constant_matches_quadrature(small_result):
     assert small_result["asymptote_constant"] == pytest.approx(reference_bayes_constant(), rel=1e-9)
+
+
+def test_asymptote_uses_solver_function(monkeypatch):
+    fake_module = types.ModuleType(curve.ASYMPTOTICS_MODULE)
+    fake_module.bayes_constant = lambda: 0.25
+    monkeypatch.setitem(sys.modules, curve.ASYMPTOTICS_MODULE, fake_module)
+    constant, source = curve.bayes_asymptote_constant()
+
+    assert constant == 0.25
+    assert source == f"{curve.ASYMPTOTICS_MODULE}.bayes_constant"
+
+
+def test_asymptote_quadrature_without_solver(monkeypatch):
+    # None in sys.modules makes the import raise ModuleNotFoundError, as for a missing module.
+    monkeypatch.setitem(sys.modules, curve.ASYMPTOTICS_MODULE, None)
+    constant, source = curve.bayes_asymptote_constant()
+
+    assert constant == pytest.approx(reference_bayes_constant(), rel=1e-9)
+    assert source.endswith("bayes_constant_by_quadrature")
 
 
 def test_gamp_mean_near_theory(small_result):
@@ -511,6 +531,24 @@ def test_unexpected_error_one_line(tmp_path, monkeypatch):
     assert "--debug" in lines[0]
     assert "Traceback" not in stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_numpy_warnings_summarized_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPLICA_TOOLS_DEBUG", raising=False)
+    real_solver = curve.solve_fixed_point
+
+    def solver_with_overflow(nm, alpha):
+        np.exp(np.array([1000.0]))
+        return real_solver(nm, alpha)
+
+    monkeypatch.setattr(curve, "solve_fixed_point", solver_with_overflow)
+    status, stdout, stderr = run_main(["curve", "--no-gamp", "--alpha", "1", "--out", str(tmp_path / "out")])
+    lines = stderr.splitlines()
+
+    assert status == 0, stderr
+    assert len(lines) == 1, stderr
+    assert "1 distinct warning hidden (overflow encountered in exp)" in lines[0]
+    assert "--debug" in lines[0]
 
 
 def test_debug_flag_raises_error(tmp_path, monkeypatch):

@@ -130,7 +130,7 @@ def alpha_list(text):
             ) from None
         if not (math.isfinite(value) and value > 0):
             raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: alpha = {item} is invalid, expected finite values > 0")
+                f"invalid value {text!r}: alpha = {item} is not a finite number > 0")
         values.append(value)
     return np.unique(np.array(values, dtype=float))
 
@@ -151,7 +151,7 @@ def _parse_alpha_range(text):
     for name, value in (("START", start), ("STOP", stop)):
         if not (math.isfinite(value) and value > 0):
             raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: {name} = {value:g} is invalid, expected a finite number > 0")
+                f"invalid value {text!r}: {name} = {value:g} is not a finite number > 0")
     if not start < stop:
         raise argparse.ArgumentTypeError(f"invalid value {text!r}: START must be < STOP")
     if not 2 <= count <= MAX_GRID_POINTS:

@@ -67,28 +67,32 @@ def add_parser(subparsers):
                              f"{ALPHA_SPEC_HELP}")
     parser.add_argument("--rho", type=positive_float, default=1.0,
                         help="teacher weight variance rho, finite and > 0 (default 1)")
+
     gamp_group = parser.add_mutually_exclusive_group()
     gamp_group.add_argument("--gamp-alpha", type=alpha_list, metavar="LIST",
                             help="comma-separated alphas at which GAMP runs (default: the --alpha list "
                                  f"if it has at most {MAX_EXPLICIT_GAMP_POINTS} values, otherwise "
                                  f"{DEFAULT_GAMP_POINTS} points spread over the grid)")
     gamp_group.add_argument("--no-gamp", action="store_true", help="compute the theory only")
+
     parser.add_argument("--n", type=int_in_range(2), default=1000,
                         help="input dimension n of each GAMP instance, an integer >= 2 (default 1000)")
     parser.add_argument("--seeds", type=int_in_range(1), default=4,
                         help="number of GAMP instances (seeds) per alpha, an integer >= 1 (default 4)")
     parser.add_argument("--first-seed", type=int_in_range(0), default=0,
-                        help="seed of the first instance, an integer >= 0; seeds are consecutive (default 0)")
+                        help="seed of the first instance, an integer >= 0 (default 0). The seeds are consecutive")
     parser.add_argument("--damping", type=float_in_range(0.0, 1.0), default=0.0,
                         help="GAMP damping in [0, 1) (default 0)")
     parser.add_argument("--max-iter", type=int_in_range(1), default=200,
                         help="maximum GAMP iterations per run, an integer >= 1 (default 200)")
+
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help=f"output folder, created if missing (default: a new folder "
                              f"{DEFAULT_OUTPUT_PARENT}/curve-YYYYMMDD-HHMMSS in the current folder)")
     parser.add_argument("--json", action="store_true",
                         help="print the result as JSON on stdout instead of the table")
     parser.add_argument("--quiet", action="store_true", help="do not show GAMP progress on stderr")
+
     parser.set_defaults(handler=run)
     return parser
 
@@ -230,7 +234,7 @@ def run_gamp_grid(nm, settings, progress=None):
             except MemoryError:
                 entries = round(alpha * settings.n) * settings.n
                 raise RuntimeError(f"GAMP at alpha = {alpha:g} ran out of memory for its {entries:,} "
-                                   f"input entries; lower --n") from None
+                                   "input entries: lower --n") from None
             else:
                 status = "converged" if result.converged else "not_converged"
                 gamp_run = GampRun(float(alpha), seed, status, iterations=result.iterations,
@@ -459,7 +463,8 @@ def render_files(result):
 def _plot_title(result):
     title = rf"Bayes-optimal perceptron, $\rho = {result['rho']:g}$"
     if "gamp_alpha" in result:
-        title += f", GAMP at n = {result['gamp_n']} over {len(result['gamp_seeds'])} seeds"
+        seed_count = len(result["gamp_seeds"])
+        title += f", GAMP at n = {result['gamp_n']} over {seed_count} seed{'' if seed_count == 1 else 's'}"
     return title
 
 
@@ -480,8 +485,10 @@ def format_report(result):
         # Four digits, because the standard error limits the significant ones to about two.
         columns += [("GAMP mean", result["gamp_eps_mean"], 4), ("GAMP sem", result["gamp_eps_sem"], 4),
                     ("runs", result["gamp_runs_used"])]
-        heading.append(f"GAMP: n = {result['gamp_n']}, {len(result['gamp_seeds'])} seeds per alpha, "
-                       "test error on fresh samples; runs counts the seeds that did not diverge.")
+        seed_count = len(result["gamp_seeds"])
+        seed_noun = "seed" if seed_count == 1 else "seeds"
+        heading.append(f"GAMP: n = {result['gamp_n']}, {seed_count} {seed_noun} per alpha, "
+                       "test error on fresh samples. The runs column counts the seeds that did not diverge.")
     lines = heading + ["", format_table(columns), ""]
     lines.append(f"Large-alpha asymptote: eps_Bayes ~ C / alpha with C = {constant:.6f}.")
     lines.append(f"Output folder: {result['output_dir']} ({', '.join(result['files'])})")

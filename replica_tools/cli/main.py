@@ -100,8 +100,9 @@ def _run_counting_warnings(args):
         status = args.handler(args)
     if caught:
         kinds = sorted({str(item.message) for item in caught})
-        shown = ", ".join(kinds[:3]) + (", ..." if len(kinds) > 3 else "")
-        print(f"{PROGRAM}: note: {len(kinds)} kinds of warning were hidden ({shown}): "
+        listed_kinds = ", ".join(kinds[:3]) + (", ..." if len(kinds) > 3 else "")
+        noun = "warning" if len(kinds) == 1 else "warnings"
+        print(f"{PROGRAM}: note: {len(kinds)} distinct {noun} hidden ({listed_kinds}): "
               "rerun with --debug to see them", file=sys.stderr)
     return status
 

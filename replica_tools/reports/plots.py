@@ -20,9 +20,9 @@ def plot_learning_curve(theory_alpha, theory_eps, *, gamp_alpha=None, gamp_mean=
                         asymptote_constant=None, title=None, dpi=120):
     """Render eps(alpha) in two panels, linear axes and log-log axes, and return PNG bytes.
 
-    Each panel shows the theory curve, GAMP means with standard-error bars (if ``gamp_alpha`` is
-    given; points with a NaN mean are left out), and the large-alpha asymptote
-    ``asymptote_constant / alpha`` as a dashed line (if given).
+    Each panel shows the theory curve and, if given, GAMP means with standard-error bars and the
+    large-alpha asymptote ``asymptote_constant / alpha`` as a dashed line. GAMP points with a NaN
+    mean (every seed diverged) are left out.
     """
     theory_alpha = np.asarray(theory_alpha, dtype=float)
     theory_eps = np.asarray(theory_eps, dtype=float)
