@@ -314,3 +314,13 @@ def test_gamp_rejects_mismatched_shapes(nm):
         gamp(nm, instance.X, instance.y, w_star=instance.w_star[:-1])
     with pytest.raises(ValueError, match="X has shape"):
         gamp(nm, instance.X[0], instance.y)
+
+
+def test_heavy_damping_not_converged_early(nm):
+    # With damping 0.999999 each step moves w_hat by 1e-6 of the update; the undamped change is
+    # what the tolerance must see, so the run cannot stop after one step.
+    instance = make_instance(2.0, 300, nm.rho, seed=0)
+    result = gamp(nm, instance.X, instance.y, w_star=instance.w_star, damping=0.999999, max_iter=5)
+
+    assert result.iterations == 5
+    assert not result.converged

@@ -84,3 +84,24 @@ def test_trajectory_reaches_fixed_point(numpy_model, fixed_points):
 def test_invalid_alpha_rejected(numpy_model, alpha):
     with pytest.raises(ValueError, match="alpha"):
         solve_fixed_point(numpy_model, np.array([1.0, alpha]))
+
+
+@pytest.mark.parametrize("rho", [1e-6, 0.05, 0.1, 3.0, 10.0, 100.0, 1e6])
+def test_eps_bayes_independent_of_rho(model, rho):
+    # sign(X w*) does not change when w* is scaled, so the learning curve cannot depend on rho.
+    from replica_tools.numerics.compiled import NumpyModel
+
+    alpha = np.array([1e-6, 0.3, 2.0, 1e3, 1e8])
+    scaled = solve_fixed_point(NumpyModel(model, rho), alpha)
+    reference = solve_fixed_point(NumpyModel(model, 1.0), alpha)
+    np.testing.assert_allclose(scaled.eps_bayes, reference.eps_bayes, rtol=1e-11, atol=0)
+    # q = rho - V carries an absolute, not relative, error of a few ulps of rho.
+    np.testing.assert_allclose(scaled.q / rho, reference.q, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("alpha", [1e-6, 1e8])
+def test_fixed_point_at_range_ends(numpy_model, alpha):
+    fixed_point = solve_fixed_point(numpy_model, np.array([alpha]))
+    reference = reference_fixed_point(alpha)
+    assert abs(fixed_point.eps_bayes[0] - float(reference["eps_bayes"])) <= 1e-12
+    assert abs(fixed_point.V[0] - float(1 - reference["q"])) <= 1e-10 * float(1 - reference["q"])

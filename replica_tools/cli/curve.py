@@ -32,7 +32,7 @@ from replica_tools.numerics.compiled import NumpyModel
 from replica_tools.reports.files import OutputFolder, dumps_json
 from replica_tools.reports.plots import plot_learning_curve
 from replica_tools.reports.tables import format_csv, format_table
-from replica_tools.solvers.gamp import GampDivergenceError, run_gamp
+from replica_tools.solvers.learning_curve import run_gamp_grid, summarize_gamp
 from replica_tools.solvers.state_evolution import solve_fixed_point
 from replica_tools.symbolic import perceptron
 
@@ -122,7 +122,11 @@ def run(args):
     table_alpha = settings.gamp_alpha if settings.gamp_alpha.size else _spread(settings.alpha, DEFAULT_GAMP_POINTS)
     table_theory = _solve_theory(nm, table_alpha)
     progress = None if args.quiet else GampProgress(sys.stderr, settings.gamp_alpha.size * len(settings.seeds))
-    runs = run_gamp_grid(nm, settings, progress)
+    try:
+        runs = run_gamp_grid(nm, settings.gamp_alpha, settings.seeds, n=settings.n, damping=settings.damping,
+                             max_iter=settings.max_iter, progress=progress)
+    except MemoryError:
+        raise RuntimeError(f"GAMP ran out of memory for instances of n = {settings.n}: lower --n") from None
     constant, constant_source = bayes_asymptote_constant()
 
     result = build_result(settings, theory, table_theory, runs, constant)
@@ -191,89 +195,7 @@ def _solve_theory(nm, alpha):
 
 
 # ---------------------------------------------------------------------------------------------
-# GAMP over seeds
-
-
-@dataclass
-class GampRun:
-    """One GAMP run at one (alpha, seed). ``status`` is converged, not_converged or diverged."""
-
-    alpha: float
-    seed: int
-    status: str
-    iterations: int = None
-    test_error: float = math.nan
-    overlap_error: float = math.nan
-    message: str = None
-
-    @property
-    def used(self):
-        """Whether the run enters the mean: every run that did not diverge."""
-        return self.status != "diverged"
-
-
-def run_gamp_grid(nm, settings, progress=None):
-    """Run GAMP at every GAMP alpha and seed, and return the list of ``GampRun``.
-
-    A diverged run is recorded with status diverged and reported on stderr, by ``progress`` if
-    given and otherwise as a logged warning.
-    A run that reaches ``max_iter`` still enters the mean, with status not_converged.
-    """
-    runs = []
-    for alpha in settings.gamp_alpha:
-        for seed in settings.seeds:
-            callback = None if progress is None else progress.start(alpha, seed)
-            try:
-                result = run_gamp(nm, float(alpha), settings.n, seed, damping=settings.damping,
-                                  max_iter=settings.max_iter, progress=callback)
-            except GampDivergenceError as error:
-                gamp_run = GampRun(float(alpha), seed, "diverged", message=str(error))
-                if progress is None:
-                    logger.warning("GAMP at alpha = %g, seed %d diverged and is left out of the mean: %s",
-                                   alpha, seed, error)
-            except MemoryError:
-                entries = round(alpha * settings.n) * settings.n
-                raise RuntimeError(f"GAMP at alpha = {alpha:g} ran out of memory for its {entries:,} "
-                                   "input entries: lower --n") from None
-            else:
-                status = "converged" if result.converged else "not_converged"
-                gamp_run = GampRun(float(alpha), seed, status, iterations=result.iterations,
-                                   test_error=float(result.test_error),
-                                   overlap_error=float(result.overlap_error))
-            runs.append(gamp_run)
-            if progress is not None:
-                progress.finish(gamp_run)
-    return runs
-
-
-def summarize_gamp(gamp_alpha, runs):
-    """Return per-alpha mean and standard error of the GAMP errors over the runs that did not diverge.
-
-    The standard error is the sample standard deviation (ddof=1) over sqrt(count), NaN for fewer
-    than two runs. The mean is NaN where every run diverged.
-    """
-    summary = {key: [] for key in ("eps_mean", "eps_sem", "overlap_eps_mean", "overlap_eps_sem",
-                                   "runs_used", "runs_diverged")}
-    for alpha in gamp_alpha:
-        at_alpha = [gamp_run for gamp_run in runs if gamp_run.alpha == float(alpha)]
-        used = [gamp_run for gamp_run in at_alpha if gamp_run.used]
-        for prefix, values in (("eps", [r.test_error for r in used]), ("overlap_eps", [r.overlap_error for r in used])):
-            mean, sem = _mean_and_sem(values)
-            summary[f"{prefix}_mean"].append(mean)
-            summary[f"{prefix}_sem"].append(sem)
-        summary["runs_used"].append(len(used))
-        summary["runs_diverged"].append(len(at_alpha) - len(used))
-    return {key: np.array(values) for key, values in summary.items()}
-
-
-def _mean_and_sem(values):
-    values = np.asarray(values, dtype=float)
-    if values.size == 0:
-        return math.nan, math.nan
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, math.nan
-    return mean, float(values.std(ddof=1) / math.sqrt(values.size))
+# GAMP progress
 
 
 class GampProgress:

@@ -167,7 +167,8 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
     damping : float in [0, 1)
         New w_hat and v are (1 - damping) times the update plus damping times the old values.
     tol : float > 0
-        Convergence threshold on the mean squared change of w_hat.
+        Convergence threshold on the mean squared change of w_hat per undamped step (the damped
+        change divided by (1 - damping)^2).
     max_iter : int >= 1
         Maximum number of steps. Reaching it is not an error: the result has converged=False.
     progress : callable, optional
@@ -200,7 +201,9 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
     for iteration in range(1, max_iter + 1):
         iterations = iteration
         new_state = gamp_step(nm, X, X_squared, y, state, iteration, damping)
-        change = float(np.mean(np.square(new_state.w_hat - state.w_hat)))
+        # Damping shrinks each step by (1 - damping); undo that, so that a heavily damped run is
+        # not declared converged because its steps are small.
+        change = float(np.mean(np.square(new_state.w_hat - state.w_hat))) / (1.0 - damping) ** 2
         state = new_state
         _record_overlaps(iteration, state.w_hat, w_star, nm.rho, m_history, q_history, progress)
         if change < tol:

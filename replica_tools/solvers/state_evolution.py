@@ -23,6 +23,11 @@ from replica_tools.symbolic.replica import state_evolution_equations
 
 logger = logging.getLogger(__name__)
 
+# Ranges over which a test checks the fixed point (against mpmath, and eps_Bayes against its
+# independence of rho); outside them double precision may fail, and the solver raises if it does.
+TESTED_ALPHA = (1e-6, 1e8)
+TESTED_RHO = (1e-6, 1e6)
+
 
 @dataclass
 class FixedPoint:
@@ -110,6 +115,8 @@ def state_evolution_trajectory(numpy_model, alpha, steps, q0=0.0):
     """Return q_t for t = 0 .. steps of the Bayes-optimal SE recursion started at q_0 = q0."""
     maps = maps_for(numpy_model)
     alpha = float(_validate_alpha(alpha)[0])
+    if not 0 <= q0 < maps.rho:
+        raise ValueError(f"q0 = {q0} is invalid: the starting overlap must be in [0, rho = {maps.rho})")
     V = np.array([maps.rho - q0])
     history = [q0]
     for _ in range(steps):
@@ -130,27 +137,45 @@ def solve_fixed_point(numpy_model, alpha, tol=1e-14, max_iter=500):
     maps = maps_for(numpy_model)
     rho = maps.rho
 
+    def variance(log_V):
+        # exp(log(rho)) can round one ulp above rho, which would make q = rho - V negative.
+        return np.minimum(np.exp(log_V), rho)
+
     def step(log_V):
-        return np.log(maps.V_of(maps.qhat_of(alpha, np.exp(log_V))))
+        return np.log(maps.V_of(maps.qhat_of(alpha, variance(log_V))))
 
     log_V = np.full(alpha.shape, np.log(rho))
+    # Out of range alpha rho^2 gives NaN here; the check after the loop turns it into an error.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        log_V, iteration = _iterate(step, log_V, np.log(rho), tol, max_iter)
+
+    V = variance(log_V)
+    with np.errstate(invalid="ignore", over="ignore"):
+        qhat = maps.qhat_of(alpha, V)
+    bad = ~(np.isfinite(V) & np.isfinite(qhat) & (V > 0))
+    if bad.any():
+        raise FloatingPointError(
+            f"state evolution failed at alpha = {alpha[bad][0]:g}, rho = {rho:g}: V = {V[bad][0]}, "
+            f"qhat = {qhat[bad][0]}; alpha or rho is too extreme for double precision (the tests cover "
+            f"alpha in [{TESTED_ALPHA[0]:g}, {TESTED_ALPHA[1]:g}] and rho in [{TESTED_RHO[0]:g}, {TESTED_RHO[1]:g}])"
+        )
+    eps_bayes, eps_gibbs = generalization_errors(V, rho)
+    return FixedPoint(alpha, rho - V, qhat, V, eps_bayes, eps_gibbs, iteration, rho)
+
+
+def _iterate(step, log_V, log_rho, tol, max_iter):
+    """Iterate ``step`` on log V with Aitken's acceleration; return (log V, iterations used)."""
     for iteration in range(1, max_iter + 1):
         first = step(log_V)
         second = step(first)
         # Aitken's step where the differences are well conditioned, plain iteration elsewhere.
         denominator = second - 2 * first + log_V
-        with np.errstate(divide="ignore", invalid="ignore"):
-            accelerated = second - (second - first) ** 2 / denominator
-        usable = np.isfinite(accelerated) & (np.abs(denominator) > 1e-300) & (accelerated <= np.log(rho))
+        accelerated = second - (second - first) ** 2 / denominator
+        usable = np.isfinite(accelerated) & (np.abs(denominator) > 1e-300) & (accelerated <= log_rho)
         new_log_V = np.where(usable, accelerated, second)
         change = np.max(np.abs(new_log_V - log_V))
         log_V = new_log_V
         if change < tol:
-            break
-    else:
-        logger.warning("state evolution stopped after %d iterations, last change %.3g", max_iter, change)
-
-    V = np.exp(log_V)
-    qhat = maps.qhat_of(alpha, V)
-    eps_bayes, eps_gibbs = generalization_errors(V, rho)
-    return FixedPoint(alpha, rho - V, qhat, V, eps_bayes, eps_gibbs, iteration, rho)
+            return log_V, iteration
+    logger.warning("state evolution stopped after %d iterations, last change %.3g", max_iter, change)
+    return log_V, max_iter
