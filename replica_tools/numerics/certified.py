@@ -9,8 +9,12 @@ Ball arithmetic overestimates when two factors that vary fast cancel each other.
 tail of the perceptron's weight, exp(-t^2) and Phi(t) each vary by e^(|t| r) across a ball of
 radius r while their ratio varies slowly, so the enclosures blow up unless the balls are tiny.
 ``BallIntegrand`` therefore evaluates a scaled form there, with erfcx computed through Tricomi's
-function, erfcx(x) = U(1/2, 1/2, x^2) / sqrt(pi) for Re x > 0, which Arb encloses tightly for
-large |x|. Both forms are the same analytic function, so choosing one per ball stays rigorous.
+function, erfcx(x) = U(1/2, 1/2, x^2) / sqrt(pi) for Re x > 0, whose enclosures on wide balls
+stay finite where those of exp(x^2) erfc(x) contain 0. Arb's U multiplies the input radius by
+about e^(x^2), so it is accurate in relative terms only on exact inputs. The weight's factor
+exp(-t^2 / 2) cancels that growth, so the integrand stays accurate in absolute terms, which
+is what the integral needs. Both forms are the same analytic function, so choosing one per
+ball stays rigorous.
 """
 
 import math
@@ -22,9 +26,9 @@ from flint import acb, arb
 from replica_tools.symbolic.identities import erfcx, ndtr
 
 # Re x above which erfcx(x) is computed through U(1/2, 1/2, x^2). Below about 7, Arb's U on
-# balls of radius 0.1 often returns no finite enclosure, and above it the U form needed a
-# tenth of the evaluations of exp(x^2) erfc(x) for the perceptron's weight (measured with
-# python-flint 0.9 at 100 and 200 digits).
+# balls of radius 0.1 often returns no finite enclosure. Above it, the U form needed a tenth of
+# the evaluations of exp(x^2) erfc(x) for the perceptron's weight (measured with python-flint
+# 0.9 at 100 and 200 digits).
 ERFCX_TRICOMI_THRESHOLD = 7
 
 
@@ -151,9 +155,9 @@ def certified_integral(integrand, breakpoints, bits):
     """Return an ``arb`` ball that contains the integral of ``integrand`` over the breakpoints.
 
     ``integrand`` is a function for ``acb.integral`` (a ``BallIntegrand``, say) that is real on
-    the real line; ``breakpoints`` are increasing real numbers, and each piece is integrated
-    separately to an absolute tolerance of 2^-bits divided by the number of pieces. Arb works
-    at ``bits`` plus a guard. Raises ``ArithmeticError`` if Arb returns no finite enclosure.
+    the real line. ``breakpoints`` are increasing real numbers. Each piece between them is
+    integrated to an absolute tolerance of 2^-bits divided by the number of pieces, and Arb
+    works at ``bits`` plus a guard. Raises ``ArithmeticError`` if Arb returns no finite enclosure.
     """
     pieces = list(zip(breakpoints[:-1], breakpoints[1:]))
     if not pieces or any(b <= a for a, b in pieces):

@@ -24,7 +24,6 @@ import mpmath
 
 logger = logging.getLogger(__name__)
 
-BITS_PER_DIGIT = math.log2(10)
 # Bits added to each node's precision on top of what its size calls for. They cover rounding
 # in the node position t = scale sinh(u), which |f'(t) / f(t)| |t| amplifies (at most about
 # 2^12 for the Gaussian integrands here, whose tails end near |t| = 70 at 1000 digits), and the
@@ -56,9 +55,9 @@ class TrapezoidRule:
 def trapezoid_rule(bits, *, scale, strip, lower, upper, growth=0.0):
     """Choose the step and node range for an absolute error of about 2^-bits.
 
-    ``strip`` is the half-width in Im u of the strip where the integrand (in u) is analytic,
-    ``growth`` an estimate of log M, the size of the integrand on the strip edges relative to
-    the real line, and [lower, upper] the interval in t outside which the tails are negligible.
+    ``strip`` is the half-width in Im u of the strip where the integrand (in u) is analytic.
+    ``growth`` estimates log M, the size of the integrand on the strip edges relative to the
+    real line. [lower, upper] is the interval in t outside which the tails are negligible.
     """
     if not 0 < strip < math.pi / 2:
         raise ValueError(f"strip = {strip} is invalid: expected a half-width in (0, pi/2)")

@@ -12,7 +12,6 @@ in which the label functions vary on a scale of order one however small delta is
 """
 
 import logging
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -90,7 +89,7 @@ class CompiledFixedPoint:
         self._eps_gibbs = compile_mpmath(eps_gibbs, (s.q,))
 
     def rho(self):
-        """rho at the current precision."""
+        """Return rho at the current precision."""
         return mpmath.mpf(self.rho_exact.p) / self.rho_exact.q
 
     def qhat_of(self, alpha, delta_value):
@@ -160,7 +159,7 @@ def solve_fixed_point_mp(model, alpha, dps=30, rho=None):
     alpha = _positive(alpha, "alpha")
 
     def mismatch(log_delta):
-        """log(rho - q(qhat(delta))) - log delta at the context precision, decreasing in log delta."""
+        """log(rho - q(qhat(delta))) - log delta: positive below the root, negative above it."""
         qhat, _ = maps.qhat_of(alpha, mpmath.exp(log_delta))
         return mpmath.log(maps.delta_of(qhat)) - log_delta
 
@@ -221,8 +220,9 @@ def _positive(value, name):
 
 
 def _initial_log_delta(alpha, rho):
-    # delta falls from rho at alpha = 0 to about rho / (0.52 alpha^2) as alpha -> oo; this guess
-    # is within a factor e of the root for every alpha, so the bracket search takes few steps.
+    # delta falls from rho at alpha = 0 to about rho / (0.52 alpha^2) as alpha -> oo. This guess
+    # was within 30 % of the root at alpha = 0.01, 1, 2, 10 and 1e8, so the bracket search
+    # takes one or two steps.
     return mpmath.log(rho / (1 + alpha + alpha**2 / 2))
 
 

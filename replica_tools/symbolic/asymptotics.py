@@ -13,8 +13,9 @@ window of width sqrt(delta / q) in xi, where delta = rho - q. The derivation
 5. expands eps_Bayes = arccos(sqrt(q / rho)) / pi and eps_Gibbs = arccos(q / rho) / pi, so that
    alpha eps = C (1 + c_1 epsilon + c_2 epsilon^2 + ...).
 
-Which powers of 1 / alpha appear is read off the result: the odd ones cancel identically.
-The constants are k = m_0 and C_Bayes = 1 / (k pi).
+Which powers of 1 / alpha appear is read off the result: for the perceptron the odd ones vanish
+identically, so the first correction is c_2 / alpha^2. The constants come out as k = m_0,
+C_Bayes = 1 / (k pi) and C_Gibbs = sqrt(2) / (k pi).
 """
 
 from dataclasses import dataclass
@@ -64,14 +65,17 @@ def fold_labels(terms, var=s.t):
     """Map each term whose ndtr has a negative slope in ``var`` to ``var -> -var`` and sum.
 
     Under an integral over the whole line, f(t) and f(-t) have the same integral, so the sum of
-    label terms becomes a multiple of one term. A term with ndtr of both signs is rejected.
+    label terms becomes a multiple of one term. A slope counts as negative when it carries a
+    minus sign (-sqrt(q) / sqrt(1 - q), say), which needs no assumption on the sign of 1 - q.
+    A term with ndtr of both signs is rejected.
     """
     folded = []
     for term in terms:
-        slopes = {sp.sign(sp.diff(node.args[0], var)) for node in term.atoms(ndtr) if node.has(var)}
-        if len(slopes) > 1:
+        negative = {sp.diff(node.args[0], var).could_extract_minus_sign()
+                    for node in term.atoms(ndtr) if node.has(var)}
+        if len(negative) > 1:
             raise ValueError(f"term {term} has ndtr of both slope signs in {var}; it cannot be folded")
-        folded.append(term.subs(var, -var) if slopes == {-1} else term)
+        folded.append(term.subs(var, -var) if negative == {True} else term)
     return sp.simplify(sp.Add(*folded))
 
 
@@ -88,13 +92,8 @@ class ErrorExpansion:
 
     @property
     def first_correction(self):
-        """(power, coefficient) of the leading correction to alpha eps / constant."""
-        return self.corrections[0]
-
-    def truncated(self, alpha, terms=None):
-        """Return constant (1 + the first ``terms`` corrections) at ``alpha`` as an expression."""
-        kept = self.corrections if terms is None else self.corrections[:terms]
-        return self.constant * (1 + sp.Add(*(c * alpha ** (-p) for p, c in kept)))
+        """(power, coefficient) of the leading correction, or None if none was carried."""
+        return self.corrections[0] if self.corrections else None
 
 
 @dataclass(frozen=True)
@@ -215,6 +214,38 @@ def _as_moments(coefficient, weight, var=s.t):
     return sp.expand(combination)
 
 
+def _multiply(first, second, order):
+    """Multiply two power series in epsilon, given as coefficient lists, truncated at epsilon^order."""
+    product = [sp.S.Zero] * (order + 1)
+    for i, a in enumerate(first):
+        if a == 0:
+            continue
+        for j, b in enumerate(second[:order + 1 - i]):
+            product[i + j] += a * b
+    return [sp.expand(c) for c in product]
+
+
+def _compose(polynomial, variable, inner, order):
+    """Return the epsilon coefficients of ``polynomial(variable)`` at variable = sum inner[i] epsilon^i.
+
+    ``polynomial`` may contain epsilon itself, and the result is truncated at epsilon^order.
+    Truncating every product keeps the expressions small, where expanding the composition in
+    full and reading coefficients off afterwards grows them with the order.
+    """
+    polynomial = sp.Poly(sp.expand(polynomial), variable, epsilon)
+    result = [sp.S.Zero] * (order + 1)
+    power = [sp.S.One] + [sp.S.Zero] * order
+    for n in range(polynomial.degree(variable) + 1):
+        for a in range(order + 1):
+            coefficient = polynomial.coeff_monomial(variable**n * epsilon**a)
+            if coefficient == 0:
+                continue
+            for i in range(order + 1 - a):
+                result[a + i] += coefficient * power[i]
+        power = _multiply(power, inner, order)
+    return [sp.expand(c) for c in result]
+
+
 def _solve_overlap_series(delta_of_qhat, qhat_coefficients, rho, order):
     """Solve delta = delta_of_qhat(qhat(delta)) for v in delta / rho = epsilon^2 v^2, to epsilon^order."""
     qhat_of_delta = sp.solve(sp.Eq(delta, delta_of_qhat), s.qhat)
@@ -223,23 +254,25 @@ def _solve_overlap_series(delta_of_qhat, qhat_coefficients, rho, order):
     qhat_of_delta = qhat_of_delta[0]
 
     # qhat(delta) from the prior side equals alpha delta^(-1/2) sum_j A_j delta^j from the
-    # channel side. Multiplied by delta, both sides are power series in epsilon once
+    # channel side. Multiplied by delta, both sides are polynomials in epsilon and v once
     # delta = rho epsilon^2 v^2 and alpha = 1 / epsilon.
     series = sp.Add(*(a * delta**j for j, a in enumerate(qhat_coefficients)))
     equation = sp.expand(delta * qhat_of_delta - sp.sqrt(delta) * series / epsilon)
     equation = sp.expand(equation.subs(delta, rho * epsilon**2 * _v**2))
 
-    unknowns = sp.symbols(f"v0:{order + 1}")
-    ansatz = sp.Add(*(u * epsilon**i for i, u in enumerate(unknowns)))
-    expanded = sp.expand(equation.subs(_v, ansatz))
-    solution = {}
-    for i, unknown in enumerate(unknowns):
-        coefficient = expanded.coeff(epsilon, i).subs(solution)
-        roots = [r for r in sp.solve(coefficient, unknown) if not (i == 0 and r.could_extract_minus_sign())]
-        if len(roots) != 1:
-            raise ValueError(f"order epsilon^{i} of the fixed point has solutions {roots}, expected one")
-        solution[unknown] = sp.simplify(roots[0])
-    return tuple(solution[u] for u in unknowns)
+    leading = [r for r in sp.solve(equation.subs(epsilon, 0), _v) if r.is_positive]
+    if len(leading) != 1:
+        raise ValueError(f"the leading order of the fixed point has positive roots {leading}, expected one")
+    solved = [sp.factor(leading[0])]
+    unknown = sp.Symbol("v_next")
+    for i in range(1, order + 1):
+        # The coefficient of epsilon^i is linear in v_i, with the slope of the leading order.
+        coefficient = _compose(equation, _v, solved + [unknown], i)[i]
+        slope = sp.diff(coefficient, unknown)
+        if slope == 0:
+            raise ValueError(f"order epsilon^{i} of the fixed point does not determine v_{i}")
+        solved.append(sp.factor(sp.cancel(-coefficient.subs(unknown, 0) / slope)))
+    return tuple(solved)
 
 
 def _error_series(error_of_x, overlap_coefficients, order):
@@ -248,12 +281,12 @@ def _error_series(error_of_x, overlap_coefficients, order):
     alpha error(x) = v * (error(x) / x), and error(x) / x is a power series in x.
     """
     per_x = sp.series(error_of_x / _x, _x, 0, order + 1).removeO()
-    v = sp.Add(*(c * epsilon**i for i, c in enumerate(overlap_coefficients)))
-    expanded = sp.expand(v * per_x.subs(_x, epsilon * v))
-    coefficients = [sp.simplify(expanded.coeff(epsilon, i)) for i in range(order + 1)]
-    constant = coefficients[0]
+    v = list(overlap_coefficients)
+    x = [sp.S.Zero] + v[:order]
+    coefficients = _multiply(v, _compose(per_x, _x, x, order), order)
+    constant = sp.factor(coefficients[0])
     corrections = tuple(
-        (i, sp.factor(sp.simplify(c / constant))) for i, c in enumerate(coefficients) if i and c != 0
+        (i, sp.factor(sp.cancel(c / constant))) for i, c in enumerate(coefficients) if i and sp.cancel(c) != 0
     )
     return ErrorExpansion(constant, corrections)
 
@@ -261,21 +294,24 @@ def _error_series(error_of_x, overlap_coefficients, order):
 def large_alpha_expansion(model, corrections=2):
     """Derive the large-alpha expansion of ``model``'s Bayes-optimal fixed point.
 
-    ``corrections`` (an integer >= 1) is the number of orders in delta carried beyond the
+    ``corrections`` (an integer >= 0) is the number of orders in delta carried beyond the
     leading one; the errors then come to relative order alpha^(-2 corrections). The weight and
     the moments are those of the rho = 1 integrand, and the rho dependence stays in the
-    coefficients. The sign channel is scale free, so alpha eps comes out independent of rho.
+    coefficients. For the sign channel alpha eps comes out independent of rho, because
+    y = sign(X w* / sqrt(n)) does not change when w* is scaled.
+
+    Raises ``ValueError`` for a model with a numeric rho other than 1 (derive with the symbol
+    rho instead), and when an order of the expansion does not have the expected form.
     """
-    if int(corrections) != corrections or corrections < 1:
-        raise ValueError(f"corrections = {corrections!r} is invalid: expected an integer >= 1")
-    corrections = int(corrections)
+    if isinstance(corrections, bool) or not isinstance(corrections, int) or corrections < 0:
+        raise ValueError(f"corrections = {corrections!r} is invalid: expected an integer >= 0")
     rho = model.rho
+    if not rho.free_symbols and rho != 1:
+        raise ValueError(f"rho = {rho} is invalid here: derive the expansion with a symbolic rho or rho = 1")
     equations = state_evolution_equations(model)
 
     integrand = fold_labels(rescaled_qhat_integrand(equations))
     coefficients_in_t = _qhat_series(integrand, rho, corrections)
-    if not rho.free_symbols and rho != 1:
-        raise ValueError(f"rho = {rho} is invalid here: derive the expansion with a symbolic rho or rho = 1")
     weight = sp.simplify(coefficients_in_t[0].subs(s.rho, 1))
     qhat_coefficients = tuple(_as_moments(c, weight) for c in coefficients_in_t)
 
@@ -285,10 +321,8 @@ def large_alpha_expansion(model, corrections=2):
 
     eps_bayes, eps_gibbs = generalization_errors(rho)
     at_x = {s.q: rho * (1 - _x**2)}
-    bayes = _error_series(sp.pi * eps_bayes.subs(at_x), overlap, order)
-    gibbs = _error_series(sp.pi * eps_gibbs.subs(at_x), overlap, order)
-    bayes = ErrorExpansion(bayes.constant / sp.pi, bayes.corrections)
-    gibbs = ErrorExpansion(gibbs.constant / sp.pi, gibbs.corrections)
+    bayes = _error_series(eps_bayes.subs(at_x), overlap, order)
+    gibbs = _error_series(eps_gibbs.subs(at_x), overlap, order)
     return LargeAlphaExpansion(corrections, integrand, weight, qhat_coefficients, overlap, bayes, gibbs)
 
 
