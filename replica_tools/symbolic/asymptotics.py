@@ -24,7 +24,7 @@ from functools import cached_property
 import sympy as sp
 
 from replica_tools.symbolic import symbols as s
-from replica_tools.symbolic.identities import erfcx, ndtr
+from replica_tools.symbolic.identities import ndtr, scale_ndtr
 from replica_tools.symbolic.replica import (
     gaussian_expectation,
     generalization_errors,
@@ -145,49 +145,8 @@ class LargeAlphaExpansion:
 
     @cached_property
     def scaled_weight(self):
-        """w(t) with each Gaussian-over-Phi ratio written through erfcx (see ``scale_gaussian_over_ndtr``)."""
-        return scale_gaussian_over_ndtr(self.weight)
-
-
-def scale_gaussian_over_ndtr(expr):
-    """Rewrite exp(a) / ndtr(x)^n as exp(a + n x^2 / 2) (2 / erfcx(-x / sqrt 2))^n in every product.
-
-    This is the identity behind ``identities.scale_ndtr``, applied also when the squares in the
-    exponent do not cancel, as long as the new exponent is bounded above in every symbol. For
-    w(t) ~ exp(-t^2) / Phi(t) the result is exp(-t^2 / 2) times a slowly varying erfcx factor,
-    which floats evaluate without 0 / 0 and interval arithmetic encloses tightly.
-    """
-    def rewrite(product):
-        exponentials = [f for f in product.args if isinstance(f, sp.exp)]
-        powers = [f for f in product.args if f.is_Pow and isinstance(f.base, ndtr) and f.exp.is_negative]
-        if not exponentials or not powers:
-            return product
-        exponent = sp.Add(*(f.args[0] for f in exponentials))
-        result = sp.Mul(*(f for f in product.args if f not in exponentials and f not in powers))
-        for power in powers:
-            x = power.base.args[0]
-            exponent += -power.exp * x**2 / 2
-            result *= (erfcx(-x / sp.sqrt(2)) / 2) ** power.exp
-        exponent = sp.expand(exponent)
-        if not all(_bounded_above(exponent, symbol) for symbol in exponent.free_symbols):
-            return product
-        return result * sp.exp(exponent)
-
-    expanded = sp.expand(sp.powsimp(expr, combine="exp"), power_base=False, log=False)
-    return expanded.replace(lambda e: e.is_Mul, rewrite)
-
-
-def _bounded_above(exponent, symbol):
-    """Tell whether ``exponent`` is a polynomial in ``symbol`` that is bounded above in it."""
-    try:
-        polynomial = sp.Poly(exponent, symbol)
-    except sp.PolynomialError:
-        return False
-    if polynomial.degree() <= 0:
-        return True
-    if polynomial.degree() == 2:
-        return bool(polynomial.coeff_monomial(symbol**2).is_negative)
-    return False
+        """w(t) with each Gaussian-over-Phi ratio written through erfcx (see ``identities.scale_ndtr``)."""
+        return scale_ndtr(self.weight)
 
 
 def _qhat_series(integrand, rho, corrections):

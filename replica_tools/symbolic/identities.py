@@ -8,7 +8,8 @@ rewrite here is an identity, so it changes no value:
 - ``erfc(x) = 2 ndtr(-sqrt(2) x)`` and ``erf(x) = 2 ndtr(sqrt(2) x) - 1``;
 - ``c - c ndtr(x) = c ndtr(-x)``, so no complement is taken in floating point;
 - ``exp(a) / ndtr(x)^k = exp(a + k x^2 / 2) 2^k / erfcx(-x / sqrt 2)^k`` when the squares in the
-  exponent cancel, because ndtr underflows (x < -38) where the ratio is still representable;
+  exponent cancel or what is left of it is bounded above, because ndtr underflows (x < -38)
+  where the ratio is still representable;
 - ``log(ndtr(x)) = log_ndtr(x)``, finite on the whole line.
 
 The names match ``scipy.special``, which supplies the double-precision implementations.
@@ -99,6 +100,25 @@ def _squares_cancel(exponent):
     )
 
 
+def _bounded_above(exponent):
+    """Tell whether an exponent is a polynomial, in each symbol, of degree 0 or a downward parabola.
+
+    exp of such an exponent cannot overflow, so the erfcx form is safe even where the squares do
+    not cancel: exp(-t^2) / Phi(t) becomes exp(-t^2 / 2) times a slowly varying erfcx factor.
+    """
+    exponent = sp.expand(exponent)
+    for symbol in exponent.free_symbols:
+        try:
+            polynomial = sp.Poly(exponent, symbol)
+        except sp.PolynomialError:
+            return False
+        if polynomial.degree() == 2 and polynomial.coeff_monomial(symbol**2).is_negative:
+            continue
+        if polynomial.degree() > 0:
+            return False
+    return True
+
+
 def _scale_ndtr_in_product(expr):
     """Rewrite ``exp(a) ndtr(x)^(-k)`` through erfcx when the squares in the exponent cancel."""
     exponentials = [f for f in expr.args if isinstance(f, sp.exp)]
@@ -109,7 +129,7 @@ def _scale_ndtr_in_product(expr):
     exponent = sp.Add(*(f.args[0] for f in exponentials))
     for power in powers:
         exponent += -power.exp * power.base.args[0] ** 2 / 2
-    if not _squares_cancel(exponent):
+    if not (_squares_cancel(exponent) or _bounded_above(exponent)):
         return expr
 
     result = sp.Mul(*(f for f in expr.args if f not in exponentials and f not in powers))
