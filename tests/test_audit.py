@@ -1,4 +1,4 @@
-"""The audit's verdicts on the slides' formulas, each known by a hand calculation."""
+"""The audit's verdicts on formulas transcribed from lecture slides, each known by a hand calculation."""
 
 import json
 
@@ -48,6 +48,15 @@ def test_audit_json_output(capsys):
     records = json.loads(capsys.readouterr().out)
     assert [record["name"] for record in records] == [claim.name for claim in CLAIMS]
     assert sum(not record["holds"] for record in records) == 4
+
+
+def test_audit_text_labels_match_json(capsys):
+    assert main(["audit"]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+
+    assert sum(line.startswith("statement: ") for line in lines) == len(CLAIMS)
+    assert sum(line.startswith("detail: ") for line in lines) == len(CLAIMS)
+    assert not any(line.startswith(("claim: ", "check: ")) for line in lines)
 
 
 def test_formulas_print_latex(capsys):

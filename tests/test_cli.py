@@ -1,20 +1,22 @@
 """End-to-end tests of the ``replica-tools`` command line.
 
 Most tests call ``main([...])`` in this process on small grids (n = 200 or less, one or two
-seeds). Two tests start real processes, through ``python -m replica_tools`` and through the
-installed console script. Expected values come from formulas computed here with SciPy, not
-from the package.
+seeds). Four tests start real processes: through ``python -m replica_tools``, through the
+installed console script, and two that send SIGTERM. Expected values come from formulas
+computed here with SciPy, not from the package.
 """
 
 import contextlib
 import csv
 import io
 import json
+import logging
 import math
 import os
 import subprocess
+import signal
 import sys
-import types
+import time
 from pathlib import Path
 
 import matplotlib.image
@@ -25,6 +27,7 @@ from scipy import integrate, special
 from replica_tools.cli import curve
 from replica_tools.cli.arguments import alpha_spec
 from replica_tools.cli.main import build_parser, main
+from replica_tools.solvers import learning_curve
 from replica_tools.solvers.gamp import GampDivergenceError
 
 SMALL_ALPHAS = [0.01, 0.5, 2.0, 6.0]
@@ -124,6 +127,16 @@ def test_json_has_documented_keys(small_result):
         assert key in small_result, key
 
 
+def test_readme_documents_json_keys(small_result):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for key in small_result:
+        assert f"`{key}`" in readme, key
+    for key in small_result["table"]:
+        assert f"`{key}`" in readme, key
+    for key in small_result["gamp_runs"][0]:
+        assert f"`{key}`" in readme, key
+
+
 def test_json_arrays_match_alpha_grid(small_result):
     assert small_result["alpha"] == pytest.approx(SMALL_ALPHAS)
     for key in THEORY_KEYS:
@@ -185,25 +198,6 @@ def test_small_alpha_eps_near_half(small_result):
 
 def test_asymptote_constant_matches_quadrature(small_result):
     assert small_result["asymptote_constant"] == pytest.approx(reference_bayes_constant(), rel=1e-9)
-
-
-def test_asymptote_uses_solver_function(monkeypatch):
-    fake_module = types.ModuleType(curve.ASYMPTOTICS_MODULE)
-    fake_module.bayes_constant = lambda: 0.25
-    monkeypatch.setitem(sys.modules, curve.ASYMPTOTICS_MODULE, fake_module)
-    constant, source = curve.bayes_asymptote_constant()
-
-    assert constant == 0.25
-    assert source == f"{curve.ASYMPTOTICS_MODULE}.bayes_constant"
-
-
-def test_asymptote_quadrature_without_solver(monkeypatch):
-    # None in sys.modules makes the import raise ModuleNotFoundError, as for a missing module.
-    monkeypatch.setitem(sys.modules, curve.ASYMPTOTICS_MODULE, None)
-    constant, source = curve.bayes_asymptote_constant()
-
-    assert constant == pytest.approx(reference_bayes_constant(), rel=1e-9)
-    assert source.endswith("bayes_constant_by_quadrature")
 
 
 def test_gamp_mean_near_theory(small_result):
@@ -295,6 +289,50 @@ def test_default_output_folder_in_cwd(tmp_path, monkeypatch):
     assert sorted(os.listdir(folders[0])) == ["curve.json", "curve.png", "theory.csv"]
 
 
+def test_heading_names_gamp_alphas(tmp_path):
+    # GAMP alphas outside the theory grid: the table rows are the GAMP alphas, solved there.
+    status, stdout, stderr = run_main(["curve", "--alpha", "1,2", "--gamp-alpha", "5,0.01", "--n", "200",
+                                       "--seeds", "1", "--out", str(tmp_path / "out")])
+    lines = stdout.splitlines()
+    rows = [line.split() for line in lines[lines.index("") + 3:] if line.strip()][:2]
+
+    assert status == 0, stderr
+    assert "2 alphas in [1, 2]" in lines[1]
+    assert "The table shows it at the 2 GAMP alphas." in lines[1]
+    assert [row[0] for row in rows] == ["0.01", "5"]
+
+
+def test_single_alpha_heading_singular(tmp_path):
+    status, stdout, stderr = run_main(["curve", "--alpha", "3", "--no-gamp", "--out", str(tmp_path / "out")])
+
+    assert status == 0, stderr
+    assert "Theory: state evolution at alpha = 3," in stdout
+    assert "1 alphas" not in stdout
+
+
+def test_unconverged_runs_one_warning(tmp_path):
+    status, stdout, stderr = run_main(["curve", "--alpha", "3", "--n", "100", "--seeds", "2", "--max-iter", "1",
+                                       "--json", "--out", str(tmp_path / "out")])
+    result = json.loads(stdout)
+    warnings = [line for line in stderr.splitlines() if "warning" in line]
+
+    assert status == 0, stderr
+    assert result["gamp_runs_not_converged"] == [2]
+    assert len(warnings) == 1, stderr
+    assert "2 of 2 GAMP runs did not converge within --max-iter 1" in warnings[0]
+    assert "max_iter =" not in stderr
+    assert stderr.count("1 iteration, ") == 2
+    assert "1 iterations" not in stderr
+
+
+def test_gamp_warning_filter_removed_after_run(tmp_path):
+    status, stdout, stderr = run_main(["curve", "--alpha", "3", "--n", "100", "--seeds", "1", "--max-iter", "1",
+                                       "--out", str(tmp_path / "out")])
+
+    assert status == 0, stderr
+    assert logging.getLogger("replica_tools.solvers.gamp").filters == []
+
+
 def test_no_gamp_omits_gamp_keys(tmp_path):
     status, stdout, stderr = run_main(["curve", "--alpha", "0.5,2", "--no-gamp", "--json",
                                        "--out", str(tmp_path / "out")])
@@ -334,7 +372,7 @@ def test_gamp_few_samples_stays_finite(tmp_path):
 
 
 def _diverging_on_seed(diverging_seed):
-    real_run_gamp = curve.run_gamp
+    real_run_gamp = learning_curve.run_gamp
 
     def run_gamp(nm, alpha, n, seed, **options):
         if seed == diverging_seed:
@@ -345,7 +383,7 @@ def _diverging_on_seed(diverging_seed):
 
 
 def test_diverged_seed_left_out_of_mean(tmp_path, monkeypatch):
-    monkeypatch.setattr(curve, "run_gamp", _diverging_on_seed(1))
+    monkeypatch.setattr(learning_curve, "run_gamp", _diverging_on_seed(1))
     status, stdout, stderr = run_main(["curve", "--alpha", "1", "--n", "100", "--seeds", "2", "--json",
                                        "--out", str(tmp_path / "out")])
     result = json.loads(stdout)
@@ -363,7 +401,7 @@ def test_diverged_seed_left_out_of_mean(tmp_path, monkeypatch):
 
 
 def test_all_seeds_diverged_gives_null_mean(tmp_path, monkeypatch):
-    monkeypatch.setattr(curve, "run_gamp", _diverging_on_seed(0))
+    monkeypatch.setattr(learning_curve, "run_gamp", _diverging_on_seed(0))
     status, stdout, stderr = run_main(["curve", "--alpha", "1", "--n", "100", "--seeds", "1", "--json",
                                        "--out", str(tmp_path / "out")])
     result = json.loads(stdout)
@@ -377,34 +415,53 @@ def test_all_seeds_diverged_gives_null_mean(tmp_path, monkeypatch):
 # Bad input: exit 2, one line naming the flag, the value and the valid range, no files
 
 
+ALPHA_RANGE = "[1e-6, 1e8]"
+RHO_RANGE = "[1e-6, 1e6]"
+
 BAD_INPUTS = [
     # (arguments, flag, value, valid range as written in the message)
-    (["--alpha", "0"], "--alpha", "0", "> 0"),
-    (["--alpha", "-1"], "--alpha", "-1", "> 0"),
-    (["--alpha", "nan"], "--alpha", "nan", "finite"),
-    (["--alpha", "inf"], "--alpha", "inf", "finite"),
-    (["--alpha", "0.5,nan,2"], "--alpha", "nan", "finite"),
-    (["--alpha=-0.5:2:10"], "--alpha", "-0.5", "> 0"),
-    (["--alpha", "0.25:inf:10"], "--alpha", "inf", "finite"),
+    (["--alpha", "0"], "--alpha", "0", ALPHA_RANGE),
+    (["--alpha", "-1"], "--alpha", "-1", ALPHA_RANGE),
+    (["--alpha", "nan"], "--alpha", "nan", ALPHA_RANGE),
+    (["--alpha", "inf"], "--alpha", "inf", ALPHA_RANGE),
+    (["--alpha", "1e300"], "--alpha", "1e300", ALPHA_RANGE),
+    (["--alpha", "1e-7"], "--alpha", "1e-7", ALPHA_RANGE),
+    (["--alpha", "0.5,nan,2"], "--alpha", "nan", ALPHA_RANGE),
+    (["--alpha=-0.5:2:10"], "--alpha", "-0.5", ALPHA_RANGE),
+    (["--alpha", "0.25:inf:10"], "--alpha", "inf", ALPHA_RANGE),
+    (["--alpha", "0.25:1e9:10"], "--alpha", "STOP = 1e9", ALPHA_RANGE),
     (["--alpha", "0.25:10"], "--alpha", "0.25:10", "START:STOP:NUM"),
-    (["--alpha", "0.25:10:many"], "--alpha", "many", "START:STOP:NUM"),
-    (["--alpha", "2:1:10"], "--alpha", "2:1:10", "START must be < STOP"),
+    (["--alpha", "0.25:10:many"], "--alpha", "many", "[2, 100000]"),
+    (["--alpha", "2:1:10"], "--alpha", "START = 2 must be < STOP = 1", "2:1:10"),
+    (["--alpha", "1:1:5"], "--alpha", "START = 1 must be < STOP = 1", "1:1:5"),
     (["--alpha", "0.25:10:1"], "--alpha", "NUM = 1", "[2, 100000]"),
-    (["--alpha", "abc"], "--alpha", "abc", "> 0"),
-    (["--alpha", "1,,2"], "--alpha", "1,,2", "> 0"),
-    (["--gamp-alpha", "0"], "--gamp-alpha", "0", "> 0"),
+    (["--alpha", "1:5:1e9"], "--alpha", "NUM = 1e9", "[2, 100000]"),
+    (["--alpha", "1:5:2.5"], "--alpha", "NUM = 2.5", "[2, 100000]"),
+    (["--alpha", "abc"], "--alpha", "abc", ALPHA_RANGE),
+    (["--alpha", "1,,2"], "--alpha", "1,,2", ALPHA_RANGE),
+    (["--gamp-alpha", "0"], "--gamp-alpha", "0", ALPHA_RANGE),
+    (["--gamp-alpha", "1e9"], "--gamp-alpha", "1e9", ALPHA_RANGE),
     (["--gamp-alpha", "0.001", "--n", "10"], "--gamp-alpha", "0.001", "m = round(alpha n) = 0"),
-    (["--rho", "0"], "--rho", "0", "> 0"),
-    (["--rho", "-1"], "--rho", "-1", "> 0"),
-    (["--rho", "nan"], "--rho", "nan", "finite"),
-    (["--rho", "inf"], "--rho", "inf", "finite"),
-    (["--n", "1"], "--n", "1", ">= 2"),
-    (["--n", "0"], "--n", "0", ">= 2"),
-    (["--n", "2.5"], "--n", "2.5", ">= 2"),
-    (["--seeds", "0"], "--seeds", "0", ">= 1"),
-    (["--seeds", "-3"], "--seeds", "-3", ">= 1"),
+    (["--rho", "0"], "--rho", "0", RHO_RANGE),
+    (["--rho", "-1"], "--rho", "-1", RHO_RANGE),
+    (["--rho", "nan"], "--rho", "nan", RHO_RANGE),
+    (["--rho", "inf"], "--rho", "inf", RHO_RANGE),
+    (["--rho", "1e-300"], "--rho", "1e-300", RHO_RANGE),
+    (["--rho", "1e7"], "--rho", "1e7", RHO_RANGE),
+    (["--rho", "abc"], "--rho", "abc", RHO_RANGE),
+    (["--n", "1"], "--n", "1", "[2, 100000000]"),
+    (["--n", "0"], "--n", "0", "[2, 100000000]"),
+    (["--n", "2.5"], "--n", "2.5", "[2, 100000000]"),
+    (["--n", "100000000000"], "--n", "100000000000", "[2, 100000000]"),
+    (["--seeds", "0"], "--seeds", "0", "[1, 10000]"),
+    (["--seeds", "-3"], "--seeds", "-3", "[1, 10000]"),
+    (["--seeds", "1000000000"], "--seeds", "1000000000", "[1, 10000]"),
+    (["--first-seed", "-1"], "--first-seed", "-1", "[0, 4294967295]"),
+    (["--first-seed", "4294967296"], "--first-seed", "4294967296", "[0, 4294967295]"),
     (["--damping", "1"], "--damping", "1", "[0, 1)"),
+    (["--damping", "abc"], "--damping", "abc", "[0, 1)"),
     (["--max-iter", "0"], "--max-iter", "0", ">= 1"),
+    (["--out="], "--out", "''", "folder path"),
 ]
 
 
@@ -423,6 +480,72 @@ def test_bad_input_exits_two(tmp_path, monkeypatch, arguments, flag, value, vali
     assert valid_range in lines[0]
     assert "Traceback" not in stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_oversized_n_exits_before_work(tmp_path, monkeypatch):
+    # At alpha = 1, X and X**2 of n = 10^8 take 16 * 10^16 bytes, beyond any machine's memory.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(curve, "compile_model", _failing_solver)
+    status, stdout, stderr = run_main(["curve", "--alpha", "1", "--n", "100000000", "--out", str(tmp_path / "out")])
+    lines = stderr.splitlines()
+
+    assert status == 2
+    assert stdout == ""
+    assert len(lines) == 1, stderr
+    assert "--n" in lines[0]
+    assert "100000000" in lines[0]
+    assert "physical memory" in lines[0]
+    assert "largest n that fits" in lines[0]
+    assert os.listdir(tmp_path) == []
+
+
+def test_memory_message_names_largest_n(tmp_path, monkeypatch):
+    # 16 GB at alpha = 1: 16 n^2 + 8 * 2^21 <= 16e9 gives n = floor(sqrt((16e9 - 8 * 2^21) / 16)).
+    memory = 16 * 10**9
+    largest = math.isqrt((memory - 8 * 2**21) // 16)
+    monkeypatch.setattr(curve, "physical_memory_bytes", lambda: memory)
+    status, stdout, stderr = run_main(["curve", "--alpha", "0.5,1", "--n", "40000", "--out", str(tmp_path / "out")])
+
+    assert largest == 31606
+    assert status == 2
+    assert "alpha = 1 " in stderr
+    assert "25.6 GB" in stderr
+    assert "16 GB of physical memory" in stderr
+    assert f"The largest n that fits at this alpha is {largest}" in stderr
+
+
+def test_largest_gamp_dimension_fits_exactly():
+    memory = 10**9
+    for alpha in (0.01, 0.3, 1.0, 7.0):
+        largest = learning_curve.largest_gamp_dimension(alpha, memory)
+        assert learning_curve.gamp_memory_bytes(alpha, largest) <= memory, alpha
+        assert learning_curve.gamp_memory_bytes(alpha, largest + 1) > memory, alpha
+
+
+def test_out_on_proc_cannot_be_created(tmp_path, monkeypatch):
+    if not os.path.isdir("/proc/self"):
+        pytest.skip("needs the Linux /proc file system")
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = run_main(["curve", "--no-gamp", "--alpha", "1", "--out", "/proc/replica-tools-test"])
+    lines = stderr.splitlines()
+
+    assert status == 2
+    assert len(lines) == 1, stderr
+    assert "--out" in lines[0]
+    assert "/proc/replica-tools-test" in lines[0]
+    assert "cannot be created" in lines[0]
+    assert "Traceback" not in stderr
+
+
+def test_alpha_help_documents_spec():
+    status, stdout, stderr = run_main(["curve", "--help"])
+    help_text = " ".join(stdout.split())
+
+    assert status == 0
+    assert "NUM an integer in [2, 100000]" in help_text
+    assert "START:STOP:NUM:lin" in help_text
+    assert "START:STOP:NUM:log" in help_text
+    assert "[1e-6, 1e8]" in help_text
 
 
 def test_out_existing_file_rejected(tmp_path, monkeypatch):
@@ -461,11 +584,11 @@ def test_write_failure_removes_new_folder(tmp_path, monkeypatch):
     real_write = files._write_temporary
     written = []
 
-    def write_failing_third(path, data):
+    def write_failing_third(path, data, **options):
         written.append(path.name)
         if len(written) == 3:
             raise OSError(28, "No space left on device")
-        return real_write(path, data)
+        return real_write(path, data, **options)
 
     monkeypatch.setattr(files, "_write_temporary", write_failing_third)
     out = tmp_path / "nested" / "out"
@@ -484,7 +607,7 @@ def test_write_failure_removes_new_folder(tmp_path, monkeypatch):
 def test_write_failure_keeps_existing_folder(tmp_path, monkeypatch):
     from replica_tools.reports import files
 
-    def write_failing(path, data):
+    def write_failing(path, data, **options):
         raise OSError(13, "Permission denied")
 
     monkeypatch.setattr(files, "_write_temporary", write_failing)
@@ -678,6 +801,86 @@ def test_console_script_rejects_bad_rho(tmp_path):
     assert len(lines) == 1, completed.stderr
     assert "--rho" in lines[0]
     assert "Traceback" not in completed.stderr
+    assert os.listdir(tmp_path) == []
+
+
+# SIGTERM
+
+# Runs the command with a file writer that creates MARKER after the first temporary file and
+# then sleeps, so that the test can send SIGTERM while the output files are being written.
+SLOW_WRITER_SCRIPT = """
+import pathlib, sys, time
+from replica_tools.reports import files
+
+real_write = files._write_temporary
+
+def write_then_wait(path, data, **options):
+    temporary = real_write(path, data, **options)
+    pathlib.Path(sys.argv[1]).write_text(str(temporary))
+    time.sleep(60)
+    return temporary
+
+files._write_temporary = write_then_wait
+from replica_tools.cli.main import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _wait_for(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigterm_while_writing_removes_files(tmp_path):
+    marker = tmp_path / "marker"
+    out = tmp_path / "nested" / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER_SCRIPT, str(marker), "curve", "--alpha", "1,2", "--no-gamp",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_environment_without_debug(),
+    )
+    try:
+        assert _wait_for(marker.exists, timeout=120), "no temporary file was written"
+        temporary = Path(marker.read_text())
+        assert temporary.exists()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 143
+    assert stdout == ""
+    assert stderr.splitlines() == ["replica-tools: terminated"]
+    assert not temporary.exists()
+    assert os.listdir(tmp_path) == ["marker"]
+
+
+def test_sigterm_during_gamp_exits_143(tmp_path):
+    script = Path(sys.executable).parent / "replica-tools"
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [str(script), "curve", "--alpha", "0.5,1,2,4", "--n", "1000", "--seeds", "50", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_environment_without_debug(),
+    )
+    try:
+        # The first progress line comes a few seconds after the start, once the theory is done.
+        first_line = process.stderr.readline()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert first_line.startswith("GAMP run 1/200"), first_line
+    assert process.returncode == 143, stderr
+    assert stdout == ""
+    assert stderr.splitlines()[-1] == "replica-tools: terminated"
+    assert "Traceback" not in stderr
     assert os.listdir(tmp_path) == []
 
 

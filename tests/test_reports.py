@@ -162,6 +162,38 @@ def test_output_folder_failed_rename_removes_new_files(tmp_path, monkeypatch):
     assert not out.exists()
 
 
+def _write_then_interrupt(real_write):
+    """Wrap ``_write_temporary`` so that Ctrl-C arrives right after the file is complete."""
+    def write(path, data, **options):
+        real_write(path, data, **options)
+        raise KeyboardInterrupt
+
+    return write
+
+
+def test_output_folder_interrupt_after_write(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    monkeypatch.setattr(files, "_write_temporary", _write_then_interrupt(files._write_temporary))
+
+    with pytest.raises(KeyboardInterrupt):
+        with OutputFolder(out) as folder:
+            folder.add("a.csv", "a")
+
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_atomic_interrupt_after_write(tmp_path, monkeypatch):
+    target = tmp_path / "result.txt"
+    target.write_text("old")
+    monkeypatch.setattr(files, "_write_temporary", _write_then_interrupt(files._write_temporary))
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, "new")
+
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["result.txt"]
+
+
 def test_output_folder_rejects_duplicate_name(tmp_path):
     with pytest.raises(ValueError, match="added twice"):
         with OutputFolder(tmp_path / "run") as folder:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from replica_tools.solvers.state_evolution import TESTED_ALPHA, TESTED_RHO
+
 MAX_GRID_POINTS = 100_000
 
 
@@ -46,31 +48,47 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message, prog=self.prog)
 
 
-def _parse_float(text):
+def format_bound(value):
+    """Format a range end as written in messages: 1e-6 and 1e8 rather than 1e-06 and 1e+08."""
+    text = f"{value:g}"
+    mantissa, separator, exponent = text.partition("e")
+    if not separator:
+        return text
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _parse_float(text, expected):
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a number") from None
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}") from None
 
 
 def positive_float(text):
     """Parse a finite number > 0."""
-    value = _parse_float(text)
+    expected = "a finite number > 0"
+    value = _parse_float(text, expected)
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected a finite number > 0")
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
     return value
 
 
-def float_in_range(minimum, maximum, *, include_maximum=False):
-    """Return a validator for a number in ``[minimum, maximum)``, or ``[minimum, maximum]``."""
+def float_in_range(minimum, maximum, *, include_maximum=False, reason=None):
+    """Return a validator for a number in ``[minimum, maximum)``, or ``[minimum, maximum]``.
+
+    ``reason``, if given, follows the range in the error message, such as "the range over which
+    the solver is tested".
+    """
     closing = "]" if include_maximum else ")"
+    expected = f"a number in [{format_bound(minimum)}, {format_bound(maximum)}{closing}"
+    if reason:
+        expected += f", {reason}"
 
     def parse(text):
-        value = _parse_float(text)
+        value = _parse_float(text, expected)
         below_maximum = value <= maximum if include_maximum else value < maximum
         if not (math.isfinite(value) and minimum <= value and below_maximum):
-            raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: expected a number in [{minimum:g}, {maximum:g}{closing}")
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
         return value
 
     return parse
@@ -101,9 +119,14 @@ class AlphaSpec:
     text: str
 
 
-ALPHA_SPEC_HELP = ("START:STOP:NUM gives NUM points from START to STOP, spaced geometrically "
-                   "(append :lin for linear spacing). A comma-separated list gives the values "
-                   "themselves. Every alpha must be a finite number > 0.")
+TESTED_RANGE_REASON = "the range over which the state evolution is tested"
+ALPHA_RANGE_TEXT = f"[{format_bound(TESTED_ALPHA[0])}, {format_bound(TESTED_ALPHA[1])}]"
+RHO_RANGE_TEXT = f"[{format_bound(TESTED_RHO[0])}, {format_bound(TESTED_RHO[1])}]"
+
+ALPHA_SPEC_HELP = (f"START:STOP:NUM gives NUM points from START to STOP, NUM an integer in [2, {MAX_GRID_POINTS}], "
+                   "spaced geometrically (the default, also written START:STOP:NUM:log) or linearly "
+                   "(START:STOP:NUM:lin). A comma-separated list gives the values themselves. Every alpha "
+                   f"must lie in {ALPHA_RANGE_TEXT}, {TESTED_RANGE_REASON}.")
 
 
 def alpha_spec(text):
@@ -115,24 +138,30 @@ def alpha_spec(text):
 
 
 def alpha_list(text):
-    """Parse a comma-separated list of alphas (each finite and > 0), sorted, duplicates removed."""
+    """Parse a comma-separated list of alphas in ``TESTED_ALPHA``, sorted, duplicates removed."""
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
         raise argparse.ArgumentTypeError(
-            f"invalid value {text!r}: expected a comma-separated list of numbers > 0, such as 0.5,1,2")
+            f"invalid value {text!r}: expected a comma-separated list of numbers in {ALPHA_RANGE_TEXT}, "
+            "such as 0.5,1,2")
     values = []
     for item in items:
         try:
             value = float(item)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: {item!r} is not a number (expected numbers > 0, such as 0.5,1,2)"
+                f"invalid value {text!r}: {item!r} is not a number (expected numbers in {ALPHA_RANGE_TEXT}, "
+                "such as 0.5,1,2)"
             ) from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: alpha = {item} is not a finite number > 0")
+        _check_tested_alpha(text, "alpha", item, value)
         values.append(value)
     return np.unique(np.array(values, dtype=float))
+
+
+def _check_tested_alpha(text, name, item, value):
+    if not (math.isfinite(value) and TESTED_ALPHA[0] <= value <= TESTED_ALPHA[1]):
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: {name} = {item} is outside {ALPHA_RANGE_TEXT}, {TESTED_RANGE_REASON}")
 
 
 def _parse_alpha_range(text):
@@ -145,21 +174,39 @@ def _parse_alpha_range(text):
         raise argparse.ArgumentTypeError(f"{form} (the spacing {fields[3]!r} must be log or lin)")
     try:
         start, stop = float(fields[0]), float(fields[1])
-        count = int(fields[2])
     except ValueError:
-        raise argparse.ArgumentTypeError(form) from None
-    for name, value in (("START", start), ("STOP", stop)):
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(
-                f"invalid value {text!r}: {name} = {value:g} is not a finite number > 0")
+        raise argparse.ArgumentTypeError(f"{form} (START and STOP must be numbers)") from None
+    count = _parse_grid_count(text, fields[2], form)
+    _check_tested_alpha(text, "START", fields[0], start)
+    _check_tested_alpha(text, "STOP", fields[1], stop)
     if not start < stop:
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: START must be < STOP")
-    if not 2 <= count <= MAX_GRID_POINTS:
         raise argparse.ArgumentTypeError(
-            f"invalid value {text!r}: NUM = {count} is outside the valid range [2, {MAX_GRID_POINTS}]")
+            f"invalid value {text!r}: START = {fields[0]} must be < STOP = {fields[1]}")
     if spacing == "log":
         return np.geomspace(start, stop, count)
     return np.linspace(start, stop, count)
+
+
+def _parse_grid_count(text, field, form):
+    """Parse the NUM field of an alpha range, an integer in [2, MAX_GRID_POINTS]."""
+    valid_range = f"[2, {MAX_GRID_POINTS}]"
+    try:
+        number = float(field)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{form} (NUM = {field!r} must be an integer in {valid_range})") from None
+    if not (math.isfinite(number) and number == int(number) and 2 <= number <= MAX_GRID_POINTS):
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: NUM = {field} is invalid: expected an integer in {valid_range}")
+    return int(number)
+
+
+def output_folder(text):
+    """Parse an output folder path, rejecting an empty one (which would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected a folder path (write --out . for the current folder)")
+    return Path(text)
 
 
 def check_output_folder(path, flag="--out", prog="replica-tools"):

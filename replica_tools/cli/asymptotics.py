@@ -177,6 +177,7 @@ def format_report(result):
     for name, moment in result["moments"].items():
         if name != "k":
             lines.append(f"{name:<7} = {moment['value']}")
+            lines.append(f"          {name} = {moment['formula']}")
     for error, constant in (("bayes", "C_Bayes"), ("gibbs", "C_Gibbs")):
         terms = result["corrections"][error]
         series = " + ".join(f"c_{term['power']} / alpha^{term['power']}" for term in terms)

@@ -12,9 +12,11 @@ def add_parser(subparsers):
     """Add the ``audit`` and ``formulas`` subcommands to ``subparsers``."""
     audit = subparsers.add_parser(
         "audit",
-        help="check the slides' formulas for the perceptron against the derivation",
-        description="Check each formula transcribed from the talk the toolkit grew from against what "
-                    "SymPy derives from the model declaration. Exit status 0 whether or not claims fail.",
+        help="check formulas transcribed from lecture slides against the derivation",
+        description="Check formulas transcribed from a set of lecture slides (in Chinese) on the "
+                    "generalization error of the perceptron, which the project started from, against "
+                    "what SymPy derives from the model declaration. The slides are not part of this "
+                    "repository. Prints one verdict per formula. Exit status 0 whether or not claims fail.",
     )
     audit.add_argument("--json", action="store_true", help="print the verdicts as JSON on stdout")
     audit.set_defaults(handler=run_audit_command)
@@ -23,7 +25,8 @@ def add_parser(subparsers):
         "formulas",
         help="print the derived formulas of the perceptron as LaTeX",
         description="Derive Z_out, f_out, d_omega f_out, Z_w, f_w and the variances of the perceptron "
-                    "(sign channel, Gaussian prior N(0, rho)) and print them as LaTeX, one per line.",
+                    "(sign channel, Gaussian prior N(0, rho)) and print them as LaTeX: each formula on "
+                    "one line, preceded by a line '% NAME' that names it.",
     )
     formulas.set_defaults(handler=run_formulas_command)
 
@@ -44,8 +47,8 @@ def run_audit_command(args):
     for claim, verdict in verdicts:
         status = "holds" if verdict.holds else "FAILS"
         print(f"[{status}] {claim.name} ({claim.section})")
-        print(f"    claim: {claim.statement}")
-        print(f"    check: {verdict.detail}")
+        print(f"    statement: {claim.statement}")
+        print(f"    detail: {verdict.detail}")
     failed = sum(1 for _, verdict in verdicts if not verdict.holds)
     print(f"\n{len(verdicts) - failed} of {len(verdicts)} claims hold, {failed} fail.")
     return 0

@@ -6,34 +6,43 @@ comparison. Results go to stdout (a table, or JSON with ``--json``) and to an ou
 (CSV, JSON and PNG); GAMP progress goes to stderr.
 """
 
+import contextlib
 import datetime
 import functools
-import importlib
 import logging
-import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import integrate, special
 
 from replica_tools.cli.arguments import (
+    ALPHA_RANGE_TEXT,
     ALPHA_SPEC_HELP,
+    RHO_RANGE_TEXT,
+    TESTED_RANGE_REASON,
     UsageError,
     alpha_list,
     alpha_spec,
     check_output_folder,
     float_in_range,
     int_in_range,
-    positive_float,
+    output_folder,
 )
 from replica_tools.numerics.compiled import NumpyModel
 from replica_tools.reports.files import OutputFolder, dumps_json
 from replica_tools.reports.plots import plot_learning_curve
 from replica_tools.reports.tables import format_csv, format_table
-from replica_tools.solvers.learning_curve import run_gamp_grid, summarize_gamp
-from replica_tools.solvers.state_evolution import solve_fixed_point
+from replica_tools.solvers import gamp
+from replica_tools.solvers.asymptotics import bayes_constant
+from replica_tools.solvers.learning_curve import (
+    gamp_memory_bytes,
+    largest_gamp_dimension,
+    run_gamp_grid,
+    summarize_gamp,
+)
+from replica_tools.solvers.state_evolution import TESTED_RHO, solve_fixed_point
 from replica_tools.symbolic import perceptron
 
 logger = logging.getLogger(__name__)
@@ -44,6 +53,13 @@ DEFAULT_GAMP_POINTS = 10
 # An explicit --alpha list up to this length is also the list of GAMP alphas.
 MAX_EXPLICIT_GAMP_POINTS = 12
 DEFAULT_OUTPUT_PARENT = "replica-tools-out"
+MAX_N = 10**8
+MAX_SEEDS = 10_000
+# NumPy accepts larger seeds, but 2^32 first seeds give more distinct instances than a study needs.
+MAX_FIRST_SEED = 2**32 - 1
+# Digits of the asymptote constant C. Twenty are more than a float keeps, and the first call
+# takes about 2 s, most of it the symbolic expansion (measured on a 2-core machine).
+ASYMPTOTE_DIGITS = 20
 MODEL_DESCRIPTION = "teacher-student perceptron (sign channel, Gaussian prior N(0, rho)), Bayes-optimal student"
 
 THEORY_CSV = "theory.csv"
@@ -65,28 +81,34 @@ def add_parser(subparsers):
     parser.add_argument("--alpha", type=alpha_spec, default=alpha_spec(DEFAULT_ALPHA_SPEC), metavar="SPEC",
                         help=f"theory grid of sample ratios alpha = m / n (default {DEFAULT_ALPHA_SPEC}). "
                              f"{ALPHA_SPEC_HELP}")
-    parser.add_argument("--rho", type=positive_float, default=1.0,
-                        help="teacher weight variance rho, finite and > 0 (default 1)")
+    parser.add_argument("--rho", type=float_in_range(*TESTED_RHO, include_maximum=True, reason=TESTED_RANGE_REASON),
+                        default=1.0,
+                        help=f"teacher weight variance rho in {RHO_RANGE_TEXT}, {TESTED_RANGE_REASON} (default 1)")
 
     gamp_group = parser.add_mutually_exclusive_group()
     gamp_group.add_argument("--gamp-alpha", type=alpha_list, metavar="LIST",
-                            help="comma-separated alphas at which GAMP runs (default: the --alpha list "
+                            help=f"comma-separated alphas at which GAMP runs, each in {ALPHA_RANGE_TEXT} "
+                                 "(default: the --alpha list "
                                  f"if it has at most {MAX_EXPLICIT_GAMP_POINTS} values, otherwise "
                                  f"{DEFAULT_GAMP_POINTS} points spread over the grid)")
     gamp_group.add_argument("--no-gamp", action="store_true", help="compute the theory only")
 
-    parser.add_argument("--n", type=int_in_range(2), default=1000,
-                        help="input dimension n of each GAMP instance, an integer >= 2 (default 1000)")
-    parser.add_argument("--seeds", type=int_in_range(1), default=4,
-                        help="number of GAMP instances (seeds) per alpha, an integer >= 1 (default 4)")
-    parser.add_argument("--first-seed", type=int_in_range(0), default=0,
-                        help="seed of the first instance, an integer >= 0 (default 0). The seeds are consecutive")
+    parser.add_argument("--n", type=int_in_range(2, MAX_N), default=1000,
+                        help=f"input dimension n of each GAMP instance, an integer in [2, {MAX_N}] (default 1000). "
+                             "The instances must also fit in the physical memory: X and X**2 take "
+                             "2 * 8 * m * n bytes, with m = round(alpha n) at the largest GAMP alpha")
+    parser.add_argument("--seeds", type=int_in_range(1, MAX_SEEDS), default=4,
+                        help=f"number of GAMP instances (seeds) per alpha, an integer in [1, {MAX_SEEDS}] "
+                             "(default 4)")
+    parser.add_argument("--first-seed", type=int_in_range(0, MAX_FIRST_SEED), default=0,
+                        help=f"seed of the first instance, an integer in [0, {MAX_FIRST_SEED}] (default 0). "
+                             "The seeds are consecutive")
     parser.add_argument("--damping", type=float_in_range(0.0, 1.0), default=0.0,
                         help="GAMP damping in [0, 1) (default 0)")
     parser.add_argument("--max-iter", type=int_in_range(1), default=200,
                         help="maximum GAMP iterations per run, an integer >= 1 (default 200)")
 
-    parser.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--out", type=output_folder, metavar="DIR",
                         help=f"output folder, created if missing (default: a new folder "
                              f"{DEFAULT_OUTPUT_PARENT}/curve-YYYYMMDD-HHMMSS in the current folder)")
     parser.add_argument("--json", action="store_true",
@@ -117,20 +139,14 @@ def run(args):
     settings = resolve_settings(args)
     check_output_folder(settings.out, prog=PROG)
 
+    constant = float(bayes_constant(digits=ASYMPTOTE_DIGITS))
     nm = compile_model(settings.rho)
     theory = _solve_theory(nm, settings.alpha)
     table_alpha = settings.gamp_alpha if settings.gamp_alpha.size else _spread(settings.alpha, DEFAULT_GAMP_POINTS)
     table_theory = _solve_theory(nm, table_alpha)
-    progress = None if args.quiet else GampProgress(sys.stderr, settings.gamp_alpha.size * len(settings.seeds))
-    try:
-        runs = run_gamp_grid(nm, settings.gamp_alpha, settings.seeds, n=settings.n, damping=settings.damping,
-                             max_iter=settings.max_iter, progress=progress)
-    except MemoryError:
-        raise RuntimeError(f"GAMP ran out of memory for instances of n = {settings.n}: lower --n") from None
-    constant, constant_source = bayes_asymptote_constant()
+    runs = _run_gamp(nm, settings, quiet=args.quiet)
 
     result = build_result(settings, theory, table_theory, runs, constant)
-    result["asymptote_constant_source"] = constant_source
     out = _unique_folder(settings.out) if settings.out_is_default else settings.out
     result["output_dir"] = str(out)
     _write_outputs(out, result)
@@ -163,6 +179,7 @@ def resolve_settings(args):
             flag = "--gamp-alpha" if args.gamp_alpha is not None else "--alpha"
             raise UsageError(f"argument {flag}: alpha = {smallest:g} with --n {args.n} gives "
                              "m = round(alpha n) = 0 samples: raise alpha or --n", prog=PROG)
+        _check_gamp_memory(float(gamp_alpha.max()), args.n)
 
     out_is_default = args.out is None
     if out_is_default:
@@ -174,6 +191,34 @@ def resolve_settings(args):
     return CurveSettings(alpha=grid, rho=args.rho, gamp_alpha=np.asarray(gamp_alpha, dtype=float), n=args.n,
                          seeds=seeds, damping=args.damping, max_iter=args.max_iter, out=out,
                          out_is_default=out_is_default)
+
+
+def _check_gamp_memory(alpha, n):
+    """Raise ``UsageError`` if one GAMP instance at ``alpha`` and ``n`` exceeds the physical memory."""
+    available = physical_memory_bytes()
+    needed = gamp_memory_bytes(alpha, n)
+    if available is None or needed <= available:
+        return
+    largest = largest_gamp_dimension(alpha, available)
+    raise UsageError(
+        f"argument --n: invalid value {n}: GAMP at alpha = {alpha:g} needs about {_format_bytes(needed)} "
+        f"(X and X**2 with m = {round(alpha * n)} rows), more than the {_format_bytes(available)} of physical "
+        f"memory. The largest n that fits at this alpha is {largest}", prog=PROG)
+
+
+def physical_memory_bytes():
+    """Return the machine's physical memory in bytes, or None where ``os.sysconf`` cannot tell."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _format_bytes(count):
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count / 1e3:.3g} kB"
 
 
 def _spread(grid, count):
@@ -195,7 +240,52 @@ def _solve_theory(nm, alpha):
 
 
 # ---------------------------------------------------------------------------------------------
-# GAMP progress
+# GAMP
+
+
+def _run_gamp(nm, settings, quiet):
+    """Run GAMP on the settings' grid, with progress on stderr unless ``quiet``, and return the runs.
+
+    The library logs a warning for each run that reaches --max-iter, without its alpha or seed.
+    Those warnings are dropped, because the progress lines mark such runs and one summary line
+    follows the grid.
+    """
+    total = settings.gamp_alpha.size * len(settings.seeds)
+    progress = None if quiet else GampProgress(sys.stderr, total)
+    with _without_gamp_warnings():
+        try:
+            runs = run_gamp_grid(nm, settings.gamp_alpha, settings.seeds, n=settings.n,
+                                 damping=settings.damping, max_iter=settings.max_iter, progress=progress)
+        except MemoryError:
+            raise RuntimeError(f"GAMP ran out of memory for instances of n = {settings.n}: lower --n") from None
+
+    not_converged = sum(gamp_run.status == "not_converged" for gamp_run in runs)
+    if not_converged:
+        pronoun = "it enters" if not_converged == 1 else "they enter"
+        print(f"{PROG}: warning: {not_converged} of {_count(total, 'GAMP run')} did not converge within "
+              f"--max-iter {settings.max_iter} ({pronoun} the mean); raise --max-iter or --damping",
+              file=sys.stderr)
+    return runs
+
+
+@contextlib.contextmanager
+def _without_gamp_warnings():
+    """Drop the warnings of ``replica_tools.solvers.gamp`` inside the block, and pass lower levels."""
+    gamp_logger = logging.getLogger(gamp.__name__)
+
+    def below_warning(record):
+        return record.levelno < logging.WARNING
+
+    gamp_logger.addFilter(below_warning)
+    try:
+        yield
+    finally:
+        gamp_logger.removeFilter(below_warning)
+
+
+def _count(count, noun):
+    """Return ``count`` with ``noun`` in the singular or plural: 1 seed, 2 seeds."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class GampProgress:
@@ -224,7 +314,7 @@ class GampProgress:
         if gamp_run.status == "diverged":
             outcome = f"diverged, left out of the mean ({gamp_run.message})"
         else:
-            outcome = f"{gamp_run.iterations} iterations, test error {gamp_run.test_error:.4f}"
+            outcome = f"{_count(gamp_run.iterations, 'iteration')}, test error {gamp_run.test_error:.4f}"
             if gamp_run.status == "not_converged":
                 outcome += " (not converged)"
         # On a terminal, overwrite the live line and clear what is left of it (ANSI erase line).
@@ -234,47 +324,6 @@ class GampProgress:
 
     def _prefix(self, alpha, seed):
         return f"GAMP run {self.index}/{self.total}, alpha = {alpha:.4g}, seed {seed}:"
-
-
-# ---------------------------------------------------------------------------------------------
-# Asymptote
-
-
-ASYMPTOTICS_MODULE = "replica_tools.solvers.asymptotics"
-
-
-def bayes_asymptote_constant():
-    """Return C in eps_Bayes ~ C / alpha at large alpha (C = 0.4417...) and where it came from.
-
-    Uses ``bayes_constant()`` of ``replica_tools.solvers.asymptotics`` if that module and
-    function exist, and otherwise the float quadrature ``bayes_constant_by_quadrature``.
-    Returns ``(C, source)``, with source the name of the function used.
-    """
-    try:
-        asymptotics = importlib.import_module(ASYMPTOTICS_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name != ASYMPTOTICS_MODULE:
-            raise
-        asymptotics = None
-    bayes_constant = getattr(asymptotics, "bayes_constant", None)
-    if bayes_constant is None:
-        return bayes_constant_by_quadrature(), f"{__name__}.bayes_constant_by_quadrature"
-    return float(bayes_constant()), f"{ASYMPTOTICS_MODULE}.bayes_constant"
-
-
-def bayes_constant_by_quadrature():
-    """Return C = 1 / (k pi) with k = sqrt(2/pi) * integral over the real line of phi(s)^2 / Phi(s).
-
-    phi / Phi is written as sqrt(2/pi) / erfcx(-s / sqrt(2)), which neither overflows nor
-    cancels for large negative s, where phi and Phi both underflow.
-    """
-    def integrand(s):
-        phi = math.exp(-0.5 * s * s) / math.sqrt(2 * math.pi)
-        return phi * math.sqrt(2 / math.pi) / special.erfcx(-s / math.sqrt(2))
-
-    integral, _ = integrate.quad(integrand, -math.inf, math.inf, epsabs=0.0, epsrel=1e-12, limit=200)
-    k = math.sqrt(2 / math.pi) * integral
-    return 1.0 / (k * math.pi)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,6 +364,7 @@ def build_result(settings, theory, table_theory, runs, constant):
             "gamp_overlap_eps_sem": summary["overlap_eps_sem"],
             "gamp_runs_used": summary["runs_used"],
             "gamp_runs_diverged": summary["runs_diverged"],
+            "gamp_runs_not_converged": summary["runs_not_converged"],
             "gamp_runs": [
                 {"alpha": r.alpha, "seed": r.seed, "status": r.status, "iterations": r.iterations,
                  "test_error": r.test_error, "overlap_error": r.overlap_error, "message": r.message}
@@ -336,12 +386,16 @@ def _unique_folder(path):
 
 def _write_outputs(out, result):
     files = render_files(result)
+    existed = out.is_dir()
     try:
         with OutputFolder(out) as folder:
             for name, data in files.items():
                 folder.add(name, data)
     except OSError as error:
-        raise UsageError(f"argument --out: cannot write to '{out}' ({error.strerror or error}): "
+        # check_output_folder passed, so the system refused what os.access allowed, as in /proc
+        # or on a full or read-only disk.
+        problem = "the files cannot be written into it" if existed else "the folder cannot be created or written"
+        raise UsageError(f"argument --out: invalid value '{out}': {problem} ({error.strerror or error}): "
                          "choose a writable folder", prog=PROG) from None
 
 
@@ -364,6 +418,7 @@ def render_files(result):
             ("overlap_eps_mean", result["gamp_overlap_eps_mean"]),
             ("overlap_eps_sem", result["gamp_overlap_eps_sem"]),
             ("runs_used", result["gamp_runs_used"]), ("runs_diverged", result["gamp_runs_diverged"]),
+            ("runs_not_converged", result["gamp_runs_not_converged"]),
         ])
         runs = result["gamp_runs"]
         files[GAMP_RUNS_CSV] = format_csv([
@@ -385,8 +440,7 @@ def render_files(result):
 def _plot_title(result):
     title = rf"Bayes-optimal perceptron, $\rho = {result['rho']:g}$"
     if "gamp_alpha" in result:
-        seed_count = len(result["gamp_seeds"])
-        title += f", GAMP at n = {result['gamp_n']} over {seed_count} seed{'' if seed_count == 1 else 's'}"
+        title += f", GAMP at n = {result['gamp_n']} over {_count(len(result['gamp_seeds']), 'seed')}"
     return title
 
 
@@ -399,19 +453,32 @@ def format_report(result):
         ("eps_Bayes", table["eps_bayes"]), ("eps_Gibbs", table["eps_gibbs"]),
         ("C/alpha", constant / table["alpha"]),
     ]
-    heading = [f"Learning curve of the {result['model']}, rho = {result['rho']:g}."]
-    alpha = result["alpha"]
-    heading.append(f"Theory: state evolution on {len(alpha)} alphas in [{alpha.min():g}, {alpha.max():g}], "
-                   "shown at the alphas below.")
+    heading = [f"Learning curve of the {result['model']}, rho = {result['rho']:g}.",
+               _theory_heading(result["alpha"], table["alpha"], "gamp_alpha" in result)]
     if "gamp_alpha" in result:
         # Four digits, because the standard error limits the significant ones to about two.
         columns += [("GAMP mean", result["gamp_eps_mean"], 4), ("GAMP sem", result["gamp_eps_sem"], 4),
                     ("runs", result["gamp_runs_used"])]
-        seed_count = len(result["gamp_seeds"])
-        seed_noun = "seed" if seed_count == 1 else "seeds"
-        heading.append(f"GAMP: n = {result['gamp_n']}, {seed_count} {seed_noun} per alpha, "
+        heading.append(f"GAMP: n = {result['gamp_n']}, {_count(len(result['gamp_seeds']), 'seed')} per alpha, "
                        "test error on fresh samples. The runs column counts the seeds that did not diverge.")
     lines = heading + ["", format_table(columns), ""]
     lines.append(f"Large-alpha asymptote: eps_Bayes ~ C / alpha with C = {constant:.6f}.")
     lines.append(f"Output folder: {result['output_dir']} ({', '.join(result['files'])})")
     return "\n".join(lines)
+
+
+def _theory_heading(alpha, table_alpha, has_gamp):
+    """Say where the state evolution was solved: on the grid, and at the rows of the table."""
+    if len(alpha) == 1:
+        grid = f"Theory: state evolution at alpha = {alpha[0]:g}, written to {THEORY_CSV}."
+    else:
+        grid = (f"Theory: state evolution at {len(alpha)} alphas in [{alpha.min():g}, {alpha.max():g}], "
+                f"all written to {THEORY_CSV}.")
+    if has_gamp:
+        gamp_alphas = "the GAMP alpha" if len(table_alpha) == 1 else f"the {len(table_alpha)} GAMP alphas"
+        rows = f"The table shows it at {gamp_alphas}."
+    elif len(table_alpha) == len(alpha):
+        rows = "The table shows every one of them." if len(alpha) > 1 else ""
+    else:
+        rows = f"The table shows {len(table_alpha)} of them, spread over the grid."
+    return f"{grid} {rows}".rstrip()

@@ -7,14 +7,18 @@ function adds one or more parsers with ``subparsers.add_parser(...)`` and calls
 
 Exit status: 0 on success, 2 on invalid input (one line on stderr that names the flag and the
 valid range), 1 on any other error (one line on stderr, or the traceback with ``--debug`` or
-REPLICA_TOOLS_DEBUG=1), 130 on Ctrl-C.
+REPLICA_TOOLS_DEBUG=1), 130 on Ctrl-C (SIGINT) and 143 on SIGTERM. Both signals raise an
+exception in the running command, so an output folder being written is cleaned up as after an
+error.
 """
 
 import importlib
 import logging
 import os
 import pkgutil
+import signal
 import sys
+import threading
 import warnings
 
 import replica_tools.cli
@@ -26,6 +30,17 @@ NON_COMMAND_MODULES = frozenset({"main", "arguments"})
 
 DEBUG_ENVIRONMENT_VARIABLE = "REPLICA_TOOLS_DEBUG"
 PROGRAM = "replica-tools"
+# The shell's convention: 128 plus the signal number.
+SIGINT_EXIT_STATUS = 128 + signal.SIGINT
+SIGTERM_EXIT_STATUS = 128 + signal.SIGTERM
+
+
+class TerminationRequest(BaseException):
+    """Raised by the SIGTERM handler of ``main``.
+
+    Like ``KeyboardInterrupt`` it derives from ``BaseException``, so ``except Exception`` in
+    the library does not swallow it, while cleanup code that catches ``BaseException`` runs.
+    """
 
 
 def build_parser():
@@ -59,10 +74,31 @@ def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     debug = _debug_requested(argv)
     handler = _attach_log_handler(debug)
+    installed, previous_sigterm_handler = _install_sigterm_handler()
     try:
         return _run(argv, debug)
     finally:
+        if installed:
+            # signal.signal returns None for a handler that was not set from Python.
+            signal.signal(signal.SIGTERM, previous_sigterm_handler or signal.SIG_DFL)
         logging.getLogger("replica_tools").removeHandler(handler)
+
+
+def _install_sigterm_handler():
+    """Make SIGTERM raise ``TerminationRequest``, and return (True, the previous handler).
+
+    Returns (False, None), and installs nothing, outside the main thread, where Python cannot
+    set signal handlers. After the first SIGTERM further ones are ignored, so that they cannot
+    interrupt the cleanup that the first one started.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False, None
+
+    def request_termination(signal_number, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise TerminationRequest()
+
+    return True, signal.signal(signal.SIGTERM, request_termination)
 
 
 def _run(argv, debug):
@@ -81,7 +117,10 @@ def _run(argv, debug):
         return _exit_status(exit_request.code)
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted", file=sys.stderr)
-        return 130
+        return SIGINT_EXIT_STATUS
+    except TerminationRequest:
+        print(f"{PROGRAM}: terminated", file=sys.stderr)
+        return SIGTERM_EXIT_STATUS
     except Exception as error:
         if debug:
             raise

@@ -1,9 +1,11 @@
-"""Audit of formulas stated in a talk on the perceptron's generalization error.
+"""Audit of formulas stated in lecture slides on the perceptron's generalization error.
 
-The toolkit grew from a set of slides whose typeset equations were written by hand. Each
-``Claim`` below transcribes one of their formulas as a SymPy expression (a claim to check, not
-code to use) and compares it with what the toolkit derives from the model declaration: exactly
-where SymPy can decide, otherwise at several points with mpmath at 30 digits.
+The project started from a set of lecture slides (in Chinese) on the generalization error of
+the perceptron, whose equations were typeset by hand. The slides are not part of this
+repository. Each ``Claim`` below transcribes one of their formulas as a SymPy expression (a
+claim to check, not code to use) and compares it with what the toolkit derives from the model
+declaration: exactly where SymPy can decide, otherwise at several points with mpmath at 30
+digits.
 """
 
 from dataclasses import dataclass

@@ -21,19 +21,26 @@ def write_atomic(path, data):
     """Write ``data`` (str or bytes) to ``path`` through a temporary file and ``os.replace``.
 
     Readers see either the old file or the complete new one. The temporary file is removed if
-    writing fails.
+    writing fails or an exception such as ``KeyboardInterrupt`` interrupts it.
     """
     path = Path(path)
-    temporary = _write_temporary(path, data)
+    pending = {}
     try:
+        temporary = _write_temporary(path, data, on_create=lambda candidate: pending.update(path=candidate))
         os.replace(temporary, path)
     except BaseException:
-        _remove_quietly(temporary)
+        if "path" in pending:
+            _remove_quietly(pending["path"])
         raise
 
 
-def _write_temporary(path, data):
+def _write_temporary(path, data, on_create=None):
     """Write ``data`` to a new hidden file beside ``path`` and return the file's path.
+
+    ``on_create(temporary)``, if given, is called with the file's path just before the file is
+    created, and again with a new path if that name is taken. A caller that records the last
+    path can remove the file after an exception that arrives before this function returns,
+    for example one raised by a signal handler.
 
     The file is created with mode 0o666 less the umask, like a file that ``open`` creates, so
     the final file gets the usual permissions (``tempfile.mkstemp`` would make it 0o600).
@@ -41,6 +48,8 @@ def _write_temporary(path, data):
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     for _ in range(100):
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        if on_create is not None:
+            on_create(temporary)
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
@@ -99,7 +108,13 @@ class OutputFolder:
         """Stage ``data`` (str or bytes) under the file name ``name`` inside the folder."""
         if name in self._staged:
             raise ValueError(f"file name {name!r} was added twice to {self.path}")
-        self._staged[name] = _write_temporary(self.path / name, data)
+        # The path is staged before the file exists, so that an exception raised by a signal
+        # handler (Ctrl-C, or SIGTERM in the CLI) at any point leaves nothing for _discard to miss.
+
+        def stage(temporary):
+            self._staged[name] = temporary
+
+        _write_temporary(self.path / name, data, on_create=stage)
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is None:

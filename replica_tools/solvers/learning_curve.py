@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from replica_tools.solvers.gamp import GampDivergenceError, run_gamp
+from replica_tools.solvers.gamp import TEST_BLOCK_ENTRIES, GampDivergenceError, run_gamp
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,14 @@ def run_gamp_grid(nm, gamp_alpha, seeds, *, n, damping=0.0, max_iter=200, progre
 def summarize_gamp(gamp_alpha, runs):
     """Return per-alpha mean and standard error of the GAMP errors over the runs that did not diverge.
 
-    The standard error is the sample standard deviation (ddof=1) over sqrt(count), NaN for fewer
-    than two runs. The mean is NaN where every run diverged.
+    The result maps eps_mean, eps_sem, overlap_eps_mean, overlap_eps_sem, runs_used,
+    runs_diverged and runs_not_converged to arrays with one entry per alpha. Runs that did not
+    converge are among the runs used. The standard error is the sample standard deviation
+    (ddof=1) over sqrt(count), NaN for fewer than two runs. The mean is NaN where every run
+    diverged.
     """
     summary = {key: [] for key in ("eps_mean", "eps_sem", "overlap_eps_mean", "overlap_eps_sem",
-                                   "runs_used", "runs_diverged")}
+                                   "runs_used", "runs_diverged", "runs_not_converged")}
     for alpha in gamp_alpha:
         at_alpha = [gamp_run for gamp_run in runs if gamp_run.alpha == float(alpha)]
         used = [gamp_run for gamp_run in at_alpha if gamp_run.used]
@@ -80,6 +83,7 @@ def summarize_gamp(gamp_alpha, runs):
             summary[f"{prefix}_sem"].append(sem)
         summary["runs_used"].append(len(used))
         summary["runs_diverged"].append(len(at_alpha) - len(used))
+        summary["runs_not_converged"].append(sum(gamp_run.status == "not_converged" for gamp_run in used))
     return {key: np.array(values) for key, values in summary.items()}
 
 
@@ -92,3 +96,38 @@ def mean_and_sem(values):
     if values.size < 2:
         return mean, math.nan
     return mean, float(values.std(ddof=1) / math.sqrt(values.size))
+
+
+# Bytes per float64 entry.
+FLOAT_BYTES = 8
+
+
+def gamp_memory_bytes(alpha, n):
+    """Estimate the peak memory in bytes of one ``run_gamp`` call at ``alpha`` and dimension ``n``.
+
+    The estimate counts the two m-by-n float64 matrices that GAMP keeps, X and X**2 with
+    m = round(alpha n), plus one block of test inputs of at most max(TEST_BLOCK_ENTRIES, n)
+    entries. It leaves out the vectors of length m or n, and it overcounts a little because the
+    test block is drawn after X**2 is freed.
+    """
+    m = round(alpha * n)
+    return FLOAT_BYTES * (2 * m * n + max(TEST_BLOCK_ENTRIES, n))
+
+
+def largest_gamp_dimension(alpha, memory_bytes, upper=10**12):
+    """Return the largest n <= ``upper`` with ``gamp_memory_bytes(alpha, n) <= memory_bytes``, or 0.
+
+    The estimate grows with n, so a bisection over the integers finds that n.
+    """
+    if gamp_memory_bytes(alpha, 1) > memory_bytes:
+        return 0
+    low, high = 1, upper
+    if gamp_memory_bytes(alpha, high) <= memory_bytes:
+        return high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if gamp_memory_bytes(alpha, middle) <= memory_bytes:
+            low = middle
+        else:
+            high = middle
+    return low
