@@ -22,3 +22,13 @@ def numpy_model(model):
 def mpmath_model(model):
     """The perceptron compiled for mpmath at rho = 1."""
     return MpmathModel(model, 1)
+
+
+@pytest.fixture(autouse=True)
+def restore_mpmath_precision():
+    """Restore mpmath's global precision after each test, whatever the test set."""
+    import mpmath
+
+    precision = mpmath.mp.prec
+    yield
+    mpmath.mp.prec = precision

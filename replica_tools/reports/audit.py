@@ -111,7 +111,6 @@ def _check_df_out_integral_form():
     # The integral form, evaluated by quadrature for the sign channel with y = +1, against the derived d_omega f_out.
     model = perceptron(rho=1)
     derived = model.output.df_out[1]
-    mpmath.mp.dps = DIGITS
     for omega, V in (("0.3", "0.5"), ("-2", "3"), ("1.5", "0.1")):
         omega, V = mpmath.mpf(omega), mpmath.mpf(V)
 
@@ -163,7 +162,6 @@ def _expectation(expr_of_xi):
 def _check_se_qhat_alpha():
     # Slides: qhat^t = -int dp dz N(p; 0, m) N(z; p, 1 - m) d_p f_out(p, sign z, 1 - m), with no alpha.
     model = perceptron(rho=1)
-    mpmath.mp.dps = DIGITS
     m = sp.Rational(2, 5)
     alpha = 3
     claimed = 0
@@ -190,7 +188,6 @@ def _check_q_of_qhat():
 
 def _check_qhat_erf_form():
     equations = state_evolution_equations(perceptron(rho=1))
-    mpmath.mp.dps = DIGITS
     for q_value in ("0.2", "0.9"):
         q = mpmath.mpf(q_value)
         derived = _expectation(equations.qhat_integrand.subs({s.rho: 1, s.q: sp.Float(q_value, DIGITS)}))
@@ -209,7 +206,6 @@ def _check_qhat_erf_form():
 
 def _check_generalization_error():
     # P(sign u != sign v) for standard Gaussians with correlation c, by quadrature, against arccos(c)/pi.
-    mpmath.mp.dps = 20
     for c in ("0.3", "0.9", "-0.5"):
         c = mpmath.mpf(c)
         # v = c u + sqrt(1 - c^2) e: for u > 0 the signs differ when e < -c u / sqrt(1 - c^2).
@@ -252,5 +248,9 @@ CLAIMS = (
 
 
 def run_audit(claims=CLAIMS):
-    """Check every claim and return (claim, verdict) pairs in order."""
-    return [(claim, claim.check()) for claim in claims]
+    """Check every claim and return (claim, verdict) pairs in order.
+
+    The mpmath checks run at ``DIGITS`` digits; the caller's mpmath precision is restored after.
+    """
+    with mpmath.workdps(DIGITS):
+        return [(claim, claim.check()) for claim in claims]
