@@ -298,7 +298,7 @@ def run_main(argv):
     return status, stdout.getvalue(), stderr.getvalue()
 
 
-@pytest.mark.parametrize("value", ["4", "10001", "abc", "2.5", "-7"])
+@pytest.mark.parametrize("value", ["4", "10001", "abc", "2.5", "-7", "5_000", ""])
 def test_cli_rejects_bad_digits(value):
     status, stdout, stderr = run_main(["asymptotics", f"--digits={value}"])
     assert status == 2
@@ -325,6 +325,24 @@ def test_cli_rejects_plot_in_missing_folder(tmp_path):
     assert stderr.count("\n") == 1
     assert "--plot" in stderr
     assert "does not exist" in stderr
+
+
+@pytest.mark.parametrize("case", ["empty", "under_file", "proc", "long_name"])
+def test_cli_rejects_unwritable_plot(tmp_path, case):
+    (tmp_path / "regular").write_text("")
+    targets = {
+        "empty": ("", "expected a file path"),
+        "under_file": (str(tmp_path / "regular" / "plot.png"), "is not a folder"),
+        "proc": ("/proc/plot.png", "cannot create a file"),
+        "long_name": (str(tmp_path / ("a" * 260 + ".png")), "longer than"),
+    }
+    target, message = targets[case]
+    status, stdout, stderr = run_main(["asymptotics", "--digits", "5", "--plot", target])
+    assert status == 2
+    assert stdout == ""
+    assert stderr.count("\n") == 1
+    assert message in stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["regular"]
 
 
 def test_cli_rejects_plot_onto_folder(tmp_path):

@@ -8,6 +8,7 @@ message that names the value and the valid range, and argparse prefixes it with 
 import argparse
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,10 +100,10 @@ def int_in_range(minimum, maximum=None):
     expected = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
 
     def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}") from None
+        # int() would also take "5_000", " 5000" and non-ASCII digits; accept plain decimals only.
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
+        value = int(text)
         if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
         return value

@@ -47,7 +47,9 @@ def _write_temporary(path, data, on_create=None):
     """
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        # The prefix is cut so that a name near the file system's limit (255 bytes) still has
+        # room for the 15 bytes added here.
+        temporary = path.with_name(f".{path.name[:200]}.{secrets.token_hex(4)}.tmp")
         if on_create is not None:
             on_create(temporary)
         try:
