@@ -317,8 +317,8 @@ def test_gamp_rejects_mismatched_shapes(nm):
 
 
 def test_heavy_damping_not_converged_early(nm):
-    # With damping 0.999999 each step moves w_hat by 1e-6 of the update; the undamped change is
-    # what the tolerance must see, so the run cannot stop after one step.
+    # With damping 0.999999 each step moves w_hat by 1e-6 of the update. The tolerance applies to
+    # the undamped change, so the run cannot stop after one step.
     instance = make_instance(2.0, 300, nm.rho, seed=0)
     result = gamp(nm, instance.X, instance.y, w_star=instance.w_star, damping=0.999999, max_iter=5)
 

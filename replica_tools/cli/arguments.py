@@ -65,15 +65,6 @@ def _parse_float(text, expected):
         raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}") from None
 
 
-def positive_float(text):
-    """Parse a finite number > 0."""
-    expected = "a finite number > 0"
-    value = _parse_float(text, expected)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected {expected}")
-    return value
-
-
 def float_in_range(minimum, maximum, *, include_maximum=False, reason=None):
     """Return a validator for a number in ``[minimum, maximum)``, or ``[minimum, maximum]``.
 

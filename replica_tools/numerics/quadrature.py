@@ -38,8 +38,8 @@ def width_scale(q, V):
 def gaussian_expectation(integrand, scale, nodes=DEFAULT_NODES):
     """Return E_xi[integrand(xi)] for xi ~ N(0, 1), integrating in xi / scale.
 
-    ``integrand`` takes xi of shape (nodes, *scale.shape) and returns an array of that shape;
-    ``scale`` is a positive array, one scale per expectation (the last axis of the result).
+    ``integrand`` takes xi of shape (nodes, *scale.shape) and returns an array of that shape.
+    ``scale`` is a positive array with one scale per expectation, so the result has its shape.
     """
     t, weights = hermite_rule(nodes)
     scale = np.asarray(scale, dtype=float)

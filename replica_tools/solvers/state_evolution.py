@@ -23,8 +23,8 @@ from replica_tools.symbolic.replica import state_evolution_equations
 
 logger = logging.getLogger(__name__)
 
-# Ranges over which a test checks the fixed point (against mpmath, and eps_Bayes against its
-# independence of rho); outside them double precision may fail, and the solver raises if it does.
+# Ranges over which tests check the fixed point, against mpmath and through the independence of
+# eps_Bayes from rho. Outside them double precision may fail, and the solver raises if it does.
 TESTED_ALPHA = (1e-6, 1e8)
 TESTED_RHO = (1e-6, 1e6)
 

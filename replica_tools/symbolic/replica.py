@@ -34,18 +34,14 @@ def _output_at_overlap(table, label, rho):
     return table[label].subs({s.omega: sp.sqrt(s.q) * s.xi, s.V: rho - s.q})
 
 
-def _input_at_overlap(expr):
-    """Substitute the Bayes-optimal arguments gamma = sqrt(qhat) xi, Lambda = qhat."""
-    return expr.subs({s.gamma: sp.sqrt(s.qhat) * s.xi, s.Lambda: s.qhat})
-
-
 def teacher_expectation(prior, function_of_gamma):
     """Return E_xi[Z_w(sqrt(qhat) xi, qhat) g(sqrt(qhat) xi)] through the teacher's law.
 
     Under the teacher, gamma = qhat w* + sqrt(qhat) xi' with w* ~ P_0 and xi' ~ N(0, 1), and the
     density of gamma is N(gamma; 0, qhat) Z_w(gamma, qhat). Integrating over xi' and then over
     the prior keeps each integral a Gaussian one, which SymPy does quickly and without
-    convergence conditions; the direct form with Z_w in the integrand does not finish.
+    convergence conditions. The direct form, with Z_w in the integrand, did not finish in 5
+    minutes with SymPy 1.14.
     """
     teacher_field = s.qhat * s.w + sp.sqrt(s.qhat) * s.xi
     integrand = sp.expand(function_of_gamma.subs({s.gamma: teacher_field, s.Lambda: s.qhat}))
@@ -58,18 +54,12 @@ class FixedPointEquations:
     """The Bayes-optimal state-evolution map, as expressions.
 
     ``qhat_integrand`` is the function of (xi, q) whose Gaussian expectation, times alpha, is
-    qhat; ``q_of_qhat`` is q as a function of qhat (a closed form when SymPy finds one, an
-    unevaluated integral otherwise).
+    qhat. ``q_of_qhat`` is q as a function of qhat: a closed form when SymPy finds one, and an
+    unevaluated integral otherwise.
     """
 
     qhat_integrand: sp.Expr
-    q_integrand: sp.Expr
     q_of_qhat: sp.Expr
-
-    @property
-    def qhat_of_q(self):
-        """alpha E_xi[qhat_integrand] as an unevaluated integral."""
-        return s.alpha * gaussian_expectation(self.qhat_integrand)
 
 
 def state_evolution_equations(model):
@@ -81,10 +71,9 @@ def state_evolution_equations(model):
         _output_at_overlap(output.Z_out, label, rho) * _output_at_overlap(output.f_out, label, rho) ** 2
         for label in model.channel.labels
     ))
-    q_integrand = _input_at_overlap(inputs.Z_w * inputs.f_w**2)
     q_of_qhat = teacher_expectation(model.prior, inputs.f_w**2)
     # The per-label terms stay apart: each is a Gaussian-over-Phi ratio that compiles stably.
-    return FixedPointEquations(qhat_integrand, q_integrand, q_of_qhat)
+    return FixedPointEquations(qhat_integrand, q_of_qhat)
 
 
 @dataclass(frozen=True)
