@@ -225,3 +225,58 @@ def check_output_folder(path, flag="--out", prog="replica-tools"):
             problem = f"'{ancestor}' is not writable, so the folder cannot be created"
     if problem is not None:
         raise UsageError(f"argument {flag}: invalid value '{path}': {problem}", prog=prog)
+
+
+def add_model_arguments(parser, default_prior="gaussian", default_channel="sign"):
+    """Add ``--prior``, ``--channel`` and one flag per catalog parameter to ``parser``.
+
+    A parameter flag (``--rho``, ...) is shared by every prior and channel that takes a parameter
+    of that name; ``model_from_args`` checks it against the range of the chosen one.
+    """
+    from replica_tools.symbolic.catalog import CHANNELS, PRIORS
+
+    parser.add_argument("--prior", default=default_prior, metavar="NAME",
+                        help=f"weight prior P_0, one of {', '.join(sorted(PRIORS))} (default {default_prior})")
+    parser.add_argument("--channel", default=default_channel, metavar="NAME",
+                        help=f"output channel P_out, one of {', '.join(sorted(CHANNELS))} "
+                             f"(default {default_channel})")
+    takers = {}
+    for kind, table in (("prior", PRIORS), ("channel", CHANNELS)):
+        for entry in table.values():
+            for parameter in entry.parameters:
+                takers.setdefault(parameter.name, []).append(
+                    f"{kind} {entry.name}: {parameter.meaning} in {parameter.range_text}, default {parameter.default:g}")
+    for name, uses in sorted(takers.items()):
+        if any(action.dest == name for action in parser._actions):
+            continue
+        parser.add_argument(f"--{name}", type=lambda text, name=name: _parse_float(text, f"a number for {name}"),
+                            default=None, help="; ".join(uses))
+
+
+def model_from_args(args, prog="replica-tools"):
+    """Return the ``Model`` named by ``args.prior`` and ``args.channel`` with its parameter flags.
+
+    Raises ``UsageError`` for an unknown name, a flag that neither takes, or a value out of range.
+    """
+    from replica_tools.symbolic.catalog import UnknownNameError, build_model, channel_entry, prior_entry
+
+    try:
+        prior, channel = prior_entry(args.prior), channel_entry(args.channel)
+        given = {name: getattr(args, name) for name in _catalog_parameter_names()
+                 if getattr(args, name, None) is not None}
+        unused = sorted(set(given) - set(prior.parameter_names()) - set(channel.parameter_names()))
+        if unused:
+            raise UsageError(f"--{unused[0]} does not apply to prior {prior.name} or channel {channel.name}", prog)
+        return build_model(
+            prior.name, channel.name,
+            {name: value for name, value in given.items() if name in prior.parameter_names()},
+            {name: value for name, value in given.items() if name in channel.parameter_names()},
+        )
+    except (UnknownNameError, ValueError) as error:
+        raise UsageError(str(error), prog) from None
+
+
+def _catalog_parameter_names():
+    from replica_tools.symbolic.catalog import CHANNELS, PRIORS
+
+    return {parameter.name for table in (PRIORS, CHANNELS) for entry in table.values() for parameter in entry.parameters}
