@@ -860,6 +860,46 @@ def test_sigterm_while_writing_removes_files(tmp_path):
     assert os.listdir(tmp_path) == ["marker"]
 
 
+# Extends SLOW_WRITER_SCRIPT: removing a temporary file first creates the marker given as
+# argv[1] + ".cleanup" and sleeps, so that a second signal arrives during the cleanup.
+SLOW_CLEANUP_SCRIPT = SLOW_WRITER_SCRIPT.replace("from replica_tools.cli.main import main", """
+real_remove = files._remove_quietly
+
+def wait_then_remove(path):
+    pathlib.Path(sys.argv[1] + ".cleanup").write_text("")
+    time.sleep(1)
+    real_remove(path)
+
+files._remove_quietly = wait_then_remove
+from replica_tools.cli.main import main""")
+
+
+def test_second_sigint_during_cleanup_is_ignored(tmp_path):
+    marker = tmp_path / "marker"
+    cleanup_marker = tmp_path / "marker.cleanup"
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLEANUP_SCRIPT, str(marker), "curve", "--alpha", "1,2", "--no-gamp",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=_environment_without_debug(),
+    )
+    try:
+        assert _wait_for(marker.exists, timeout=120), "no temporary file was written"
+        temporary = Path(marker.read_text())
+        process.send_signal(signal.SIGINT)
+        assert _wait_for(cleanup_marker.exists, timeout=60), "the cleanup did not start"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert process.returncode == 130
+    assert stderr.splitlines() == ["replica-tools: interrupted"]
+    assert not temporary.exists()
+    assert sorted(os.listdir(tmp_path)) == ["marker", "marker.cleanup"]
+
+
 def test_sigterm_during_gamp_exits_143(tmp_path):
     script = Path(sys.executable).parent / "replica-tools"
     out = tmp_path / "out"

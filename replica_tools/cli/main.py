@@ -57,6 +57,20 @@ def build_parser():
     return parser
 
 
+def parse_arguments(parser, argv):
+    """Parse ``argv``, and report unknown arguments under the subcommand they were given to.
+
+    argparse reports them from the top-level parser, as "replica-tools: error", even when they
+    follow a subcommand name.
+    """
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = getattr(args, "command", None)
+        prog = f"{PROGRAM} {command}" if command else PROGRAM
+        raise UsageError(f"unrecognized arguments: {' '.join(unknown)}", prog=prog)
+    return args
+
+
 def subcommand_modules():
     """Import and return the modules of ``replica_tools.cli`` that define ``add_parser``."""
     modules = []
@@ -74,37 +88,49 @@ def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
     debug = _debug_requested(argv)
     handler = _attach_log_handler(debug)
-    installed, previous_sigterm_handler = _install_sigterm_handler()
+    previous_handlers = _install_signal_handlers()
     try:
         return _run(argv, debug)
     finally:
-        if installed:
+        for number, previous in previous_handlers.items():
             # signal.signal returns None for a handler that was not set from Python.
-            signal.signal(signal.SIGTERM, previous_sigterm_handler or signal.SIG_DFL)
+            signal.signal(number, previous or signal.SIG_DFL)
         logging.getLogger("replica_tools").removeHandler(handler)
 
 
-def _install_sigterm_handler():
-    """Make SIGTERM raise ``TerminationRequest``, and return (True, the previous handler).
+def _install_signal_handlers():
+    """Install handlers that make SIGTERM raise ``TerminationRequest`` and SIGINT ``KeyboardInterrupt``.
 
-    Returns (False, None), and installs nothing, outside the main thread, where Python cannot
-    set signal handlers. After the first SIGTERM further ones are ignored, so that they cannot
-    interrupt the cleanup that the first one started.
+    Returns the previous handlers by signal number. After the first SIGINT or SIGTERM both
+    signals are ignored, so that a second Ctrl-C cannot interrupt the cleanup that the first one
+    started. Outside the main thread, where Python cannot set signal handlers, nothing is
+    installed and the result is empty.
     """
     if threading.current_thread() is not threading.main_thread():
-        return False, None
+        return {}
+
+    def ignore_further_signals():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def request_termination(signal_number, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ignore_further_signals()
         raise TerminationRequest()
 
-    return True, signal.signal(signal.SIGTERM, request_termination)
+    def request_interrupt(signal_number, frame):
+        ignore_further_signals()
+        raise KeyboardInterrupt()
+
+    return {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, request_termination),
+        signal.SIGINT: signal.signal(signal.SIGINT, request_interrupt),
+    }
 
 
 def _run(argv, debug):
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parse_arguments(parser, argv)
         debug = debug or getattr(args, "debug", False)
         if debug:
             return args.handler(args)
