@@ -3,8 +3,8 @@
 At one alpha, GAMP runs over a geometric range of n with many seeds (as a sweep, so the runs are
 resumable). The mean error at each n, with its standard error over seeds, is fitted by weighted
 least squares to eps_inf + a / n. The fit's standard errors come from the weights alone
-(1 / sem^2, as ``numpy.polyfit(..., cov="unscaled")``), and chi^2 per degree of freedom says
-whether the 1 / n form describes the data within those errors. eps_inf is then compared with
+(1 / sem^2, as ``numpy.polyfit(..., cov="unscaled")``), and chi^2 per degree of freedom
+shows whether the 1 / n form describes the data within those errors. eps_inf is then compared with
 eps_Bayes of the state-evolution fixed point, the n -> infinity limit of GAMP's error.
 
 The same runs give the per-iteration check: at each n, the seed means of m_t and q_t against the
@@ -114,8 +114,8 @@ def finite_size_scaling(nm, alpha, n_values, seed_count, results_folder, *, firs
 
     The k-th n (in increasing order) runs the seeds first_seed + k seed_count, ...,
     first_seed + (k + 1) seed_count - 1. Instances from one seed share the start of the random
-    stream (w* at n is the first n entries of w* at 2n, and rows of X overlap), so the same
-    seeds at every n would correlate the means across n, which the fit assumes independent.
+    stream: w* at n is the first n entries of w* at 2n, and rows of X overlap. The same seeds
+    at every n would therefore correlate the means across n, which the fit assumes independent.
 
     Each n is a sweep with the GAMP ``settings`` (rho is ``nm.rho``; variant, dtype, damping,
     max_iter, tol, n_test), stored in and resumed from ``results_folder/n{n}.jsonl``. ``error``

@@ -67,7 +67,7 @@ SQUARE_BLOCK_ENTRIES = 2**17
 # drawn from the same seed.
 TEST_STREAM_KEY = (1,)
 
-# float64 vectors of length m or n that one run holds at the same time (state, iterates,
+# float64 vectors of length m or n that one run keeps at the same time (state, iterates,
 # temporaries of the compiled functions), counted generously for the memory estimate.
 WORKING_VECTORS = 24
 

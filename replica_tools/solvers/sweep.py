@@ -289,7 +289,7 @@ def _numpy_model(rho):
 def run_point(settings, alpha, n, seed):
     """Run GAMP at one point with the ``settings`` of a definition and return its result line.
 
-    The line holds the point, the settings, the outcome (status converged, not_converged or
+    The line contains the point, the settings, the outcome (status converged, not_converged or
     diverged, iterations, test and overlap errors, m_t and q_t at every iteration, the
     divergence message), the package version and the wall time in seconds. It runs with one
     BLAS thread (see the module docstring). Must be importable by worker processes, so it takes
