@@ -244,3 +244,12 @@ def test_summary_means_over_seeds(reference_records):
     assert summary["n"] == [40, 60, 40, 60]
     assert summary["overlap_eps_mean"][0] == pytest.approx(np.mean(first), rel=1e-15)
     assert summary["overlap_eps_sem"][0] == pytest.approx(np.std(first, ddof=1) / math.sqrt(2), rel=1e-12)
+
+
+def test_results_file_in_use_rejected(tmp_path):
+    other = parse_definition(SMALL | {"seeds": [0, 1, 2]})
+    other_path = tmp_path / "other.jsonl"
+
+    with sweep.ResultsWriter(other_path, other):
+        with pytest.raises(ResultsFileError, match="in use by another running sweep"):
+            run_sweep(other, other_path)

@@ -378,6 +378,18 @@ def read_results(path, definition):
     return records
 
 
+def _lock(descriptor, path):
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ResultsFileError(f"{path} is in use by another running sweep: wait for it to finish or "
+                               "choose another results path") from None
+
+
 def _differing_keys(stored, current):
     if not isinstance(stored, dict):
         return "an unreadable definition"
@@ -389,15 +401,22 @@ class ResultsWriter:
     """Appends result lines to a results file, one ``os.write`` and ``fsync`` per line.
 
     Each line is written whole with one system call on a file opened with O_APPEND, so a kill
-    can cut at most the line being written, which ``read_results`` then drops.
+    can cut at most the line being written, which ``read_results`` then drops. The file is
+    locked with ``flock`` where the platform has it, so that a second sweep on the same file
+    fails at once with ``ResultsFileError`` instead of interleaving its lines.
     """
 
     def __init__(self, path, definition):
         self.path = Path(path)
         new = not self.path.exists() or self.path.stat().st_size == 0
         self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        if new:
-            self.append(header_line(definition))
+        try:
+            _lock(self._descriptor, self.path)
+            if new:
+                self.append(header_line(definition))
+        except BaseException:
+            os.close(self._descriptor)
+            raise
 
     def append(self, record):
         """Write ``record`` as one JSON line and flush it to disk."""
