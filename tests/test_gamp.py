@@ -480,3 +480,26 @@ def test_gamp_keeps_float32_input(nm):
 
     assert result.dtype == "float32"
     assert result.w_hat.dtype == np.float64
+
+
+def test_test_error_matches_direct_sampling():
+    # Second method: draw the n-dimensional Gaussian inputs themselves and label them both ways.
+    rng = np.random.default_rng(8)
+    w_star = rng.standard_normal(40)
+    w_hat = 0.6 * w_star + 0.5 * rng.standard_normal(40)
+    X_test = rng.standard_normal((200_000, 40))
+    direct = float(np.mean(np.sign(X_test @ w_star) != np.sign(X_test @ w_hat)))
+
+    error = estimate_test_error(w_hat, w_star, 200_000, np.random.default_rng(9))
+
+    # Two independent estimates of the same probability: the difference has standard error
+    # sqrt(2 p (1 - p) / 200000).
+    assert abs(error - direct) < 4 * math.sqrt(2 * direct * (1 - direct) / 200_000)
+
+
+def test_zero_estimate_errs_half_the_time():
+    # w_hat = 0 labels every input +1, which the teacher contradicts with probability 1/2.
+    w_star = np.array([0.3, -1.2, 2.0])
+    error = estimate_test_error(np.zeros(3), w_star, 100_000, np.random.default_rng(0))
+
+    assert abs(error - 0.5) < 4 * math.sqrt(0.25 / 100_000)
