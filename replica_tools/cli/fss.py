@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from replica_tools.cli.arguments import UsageError, check_output_folder, float_in_range, int_in_range, output_folder
-from replica_tools.cli.curve import compile_model
 from replica_tools.cli.sweep import (
     N_SPEC_HELP,
     ProgressBar,
@@ -28,7 +27,7 @@ from replica_tools.reports.tables import format_csv, format_table
 from replica_tools.solvers.fss import ERROR_FIELDS, finite_size_scaling, geometric_dimensions
 from replica_tools.solvers.gamp import InsufficientMemoryError
 from replica_tools.solvers.state_evolution import TESTED_ALPHA
-from replica_tools.solvers.sweep import MAX_SEED, ResultsFileError, SweepDefinitionError
+from replica_tools.solvers.sweep import MAX_SEED, ResultsFileError, SweepDefinitionError, numpy_model
 
 PROG = "replica-tools fss"
 DEFAULT_N = "250:4000:5"
@@ -92,7 +91,7 @@ def run(args):
     # The runs' files must persist between attempts, so the folder is created up front.
     out.mkdir(parents=True, exist_ok=True)
 
-    nm = compile_model(args.rho)
+    nm = numpy_model(args.rho)
     progress = ProgressBar(sys.stderr) if args.progress or sys.stderr.isatty() else None
     settings = {"variant": args.variant, "dtype": args.dtype, "damping": args.damping, "max_iter": args.max_iter,
                 "tol": args.tol, "n_test": args.n_test}

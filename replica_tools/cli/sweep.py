@@ -27,6 +27,7 @@ from replica_tools.solvers.sweep import (
     MAX_SEED,
     ResultsFileError,
     SweepDefinitionError,
+    numpy_model,
     parse_definition,
     run_sweep,
     summarize_sweep,
@@ -220,11 +221,10 @@ def _check_dask_installed():
 
 def format_summary(records, definition):
     """Return the table of mean errors per (alpha, n) with the state-evolution eps_Bayes."""
-    from replica_tools.cli.curve import compile_model
     from replica_tools.solvers.state_evolution import solve_fixed_point
 
     summary = summarize_sweep(records)
-    theory = solve_fixed_point(compile_model(definition.rho), sorted(set(summary["alpha"])))
+    theory = solve_fixed_point(numpy_model(definition.rho), sorted(set(summary["alpha"])))
     eps_at = dict(zip(theory.alpha.tolist(), theory.eps_bayes.tolist()))
     columns = [
         ("alpha", summary["alpha"]), ("n", summary["n"]), ("runs", summary["runs_used"]),

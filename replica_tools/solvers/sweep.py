@@ -278,7 +278,8 @@ def _choice(mapping, key, default, choices):
 
 
 @functools.lru_cache(maxsize=4)
-def _numpy_model(rho):
+def numpy_model(rho):
+    """Return the perceptron compiled for NumPy at ``rho``, derived once per process and rho."""
     # Imported here, so that a worker process pays for SymPy only when it runs a point.
     from replica_tools.numerics.compiled import NumpyModel
     from replica_tools.symbolic import perceptron
@@ -296,7 +297,7 @@ def run_point(settings, alpha, n, seed):
     and returns plain values.
     """
     start = time.perf_counter()
-    nm = _numpy_model(settings["rho"])
+    nm = numpy_model(settings["rho"])
     record = {"alpha": alpha, "n": n, "seed": seed, **settings}
     with threadpool_limits(limits=1, user_api="blas"):
         try:
