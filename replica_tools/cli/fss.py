@@ -218,9 +218,16 @@ def format_report(study, result):
         t_count = min(len(curves["m_mean"]), len(study.q_se))
         with np.errstate(invalid="ignore", divide="ignore"):
             scores = np.abs(curves["m_mean"][1:t_count] - study.q_se[1:t_count]) / curves["m_sem"][1:t_count]
+        lines += ["", f"Per iteration at n = {largest}, seed means and standard errors against state evolution "
+                      f"(every n in {TRAJECTORY_CSV}):", ""]
+        lines.append(format_table([
+            ("t", list(range(t_count))), ("q_t SE", study.q_se[:t_count], 5),
+            ("m_t mean", curves["m_mean"][:t_count], 5), ("m_t sem", curves["m_sem"][:t_count], 2),
+            ("q_t mean", curves["q_mean"][:t_count], 5), ("q_t sem", curves["q_sem"][:t_count], 2),
+        ]))
         if scores.size and np.all(np.isfinite(scores)):
-            lines.append(f"Per iteration at n = {largest}: |m_t - q_t^SE| is at most {scores.max():.2f} standard "
-                         f"errors over t = 1 .. {t_count - 1} (see {TRAJECTORY_CSV}).")
+            lines.append(f"|m_t - q_t^SE| is at most {scores.max():.2f} standard errors over t = 1 .. {t_count - 1}.")
+        lines.append("")
     lines.append(f"Output folder: {result['output_dir']} ({RUNS_FOLDER}/, {TABLE_CSV}, {TRAJECTORY_CSV}, "
                  f"{RESULT_JSON}, {FIT_PNG}, {TRAJECTORY_PNG})")
     return "\n".join(lines)
