@@ -483,7 +483,7 @@ def test_bad_input_exits_two(tmp_path, monkeypatch, arguments, flag, value, vali
 
 
 def test_oversized_n_exits_before_work(tmp_path, monkeypatch):
-    # At alpha = 1, X and X**2 of n = 10^8 take 16 * 10^16 bytes, beyond any machine's memory.
+    # At alpha = 1, X of n = 10^8 takes 8 * 10^16 bytes, beyond any machine's memory.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(curve, "compile_model", _failing_solver)
     status, stdout, stderr = run_main(["curve", "--alpha", "1", "--n", "100000000", "--out", str(tmp_path / "out")])
@@ -500,16 +500,17 @@ def test_oversized_n_exits_before_work(tmp_path, monkeypatch):
 
 
 def test_memory_message_names_largest_n(tmp_path, monkeypatch):
-    # 16 GB at alpha = 1: 16 n^2 + 8 * 2^21 <= 16e9 gives n = floor(sqrt((16e9 - 8 * 2^21) / 16)).
+    # 16 GB at alpha = 1: X (8 n^2), one block (8 * 2^21) and 24 vectors of length 2n (384 n) fit
+    # up to the largest root of 8 n^2 + 384 n + 8 * 2^21 = 16e9.
     memory = 16 * 10**9
-    largest = math.isqrt((memory - 8 * 2**21) // 16)
+    largest = math.floor((-384 + math.sqrt(384**2 + 32 * (memory - 8 * 2**21))) / 16)
     monkeypatch.setattr(curve, "physical_memory_bytes", lambda: memory)
-    status, stdout, stderr = run_main(["curve", "--alpha", "0.5,1", "--n", "40000", "--out", str(tmp_path / "out")])
+    status, stdout, stderr = run_main(["curve", "--alpha", "0.5,1", "--n", "50000", "--out", str(tmp_path / "out")])
 
-    assert largest == 31606
+    assert largest == 44673
     assert status == 2
     assert "alpha = 1 " in stderr
-    assert "25.6 GB" in stderr
+    assert "20 GB" in stderr
     assert "16 GB of physical memory" in stderr
     assert f"The largest n that fits at this alpha is {largest}" in stderr
 

@@ -9,7 +9,11 @@ import pytest
 
 from replica_tools.numerics.compiled import NumpyModel
 from replica_tools.solvers.gamp import (
+    VARIANTS,
     GampDivergenceError,
+    InputProducts,
+    InsufficientMemoryError,
+    draw_inputs,
     estimate_test_error,
     gamp,
     make_instance,
@@ -48,6 +52,7 @@ def overlap_tolerance(n):
 
 @pytest.mark.parametrize("alpha", [1.0, 3.0])
 def test_overlaps_follow_se_trajectory(nm_rho_2, alpha):
+    # Per-component variant (the default), one instance.
     n, steps = 2000, 6
     instance = make_instance(alpha, n, RHO_TRAJECTORY, seed=11)
     result = gamp(nm_rho_2, instance.X, instance.y, w_star=instance.w_star, max_iter=steps, tol=1e-14)
@@ -324,3 +329,177 @@ def test_heavy_damping_not_converged_early(nm):
 
     assert result.iterations == 5
     assert not result.converged
+
+
+@pytest.fixture(scope="module")
+def trajectories_n4000(numpy_model):
+    """m_t and q_t for t = 0 .. 10 over 10 seeds at n = 4000, alpha = 2, for both variants.
+
+    Both variants run on the same instances, so the instances are drawn once.
+    """
+    alpha, n, seeds, steps = 2.0, 4000, range(10), 10
+    histories = {variant: {"m": [], "q": []} for variant in VARIANTS}
+    for seed in seeds:
+        instance = make_instance(alpha, n, numpy_model.rho, seed)
+        for variant in VARIANTS:
+            result = gamp(numpy_model, instance.X, instance.y, w_star=instance.w_star, max_iter=steps,
+                          tol=1e-300, variant=variant)
+            histories[variant]["m"].append(result.m_history)
+            histories[variant]["q"].append(result.q_history)
+    q_se = state_evolution_trajectory(numpy_model, alpha, steps, q0=0.0)
+    return histories, q_se
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("overlap", ["m", "q"])
+def test_per_iteration_overlaps_within_3_sem(trajectories_n4000, variant, overlap):
+    """Compare the seed mean of m_t and q_t with SE at every t = 1 .. 10, n = 4000.
+
+    The standard error is the spread over the 10 seeds, std(ddof=1) / sqrt(10). In the runs
+    measured the seed mean stayed within 0.92 standard errors of SE. With the Onsager term
+    removed, m_t was up to 86 standard errors away (4 seeds, per-component variant).
+    """
+    histories, q_se = trajectories_n4000
+    values = np.array(histories[variant][overlap])
+    mean = values.mean(axis=0)
+    standard_error = values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
+
+    assert values.shape == (10, 11)
+    for t in range(1, 11):
+        assert abs(mean[t] - q_se[t]) < 3 * standard_error[t], f"{overlap}_t at t = {t}"
+
+
+def test_draw_inputs_independent_of_block_size():
+    m, n = 53, 17
+    w_star = np.random.default_rng(1).standard_normal(n)
+    whole = np.random.default_rng(7).standard_normal((m, n))
+
+    for block_rows in (1, 7, 53, 1000, None):
+        X, z = draw_inputs(m, n, np.random.default_rng(7), block_rows=block_rows, w_star=w_star)
+        assert np.array_equal(X, whole), block_rows
+        assert np.allclose(z, whole @ w_star / math.sqrt(n), rtol=1e-14, atol=1e-14), block_rows
+
+
+def test_float32_instance_is_rounded_float64():
+    double = make_instance(2.0, 300, 1.0, seed=4)
+    single = make_instance(2.0, 300, 1.0, seed=4, dtype="float32", block_rows=5)
+
+    assert single.X.dtype == np.float32
+    assert np.array_equal(single.X, double.X.astype(np.float32))
+    assert np.array_equal(single.y, double.y)
+    assert np.array_equal(single.w_star, double.w_star)
+
+
+def test_make_instance_same_for_any_block_size():
+    first = make_instance(1.5, 120, 1.0, seed=2, block_rows=1)
+    second = make_instance(1.5, 120, 1.0, seed=2)
+
+    assert np.array_equal(first.X, second.X)
+    assert np.array_equal(first.y, second.y)
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_per_component_products_match_squared_matrix(dtype, rtol):
+    # Second method: X**2 formed in full, in float64.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((700, 300))
+    w_hat, v = rng.standard_normal(300), rng.uniform(0.1, 1.0, 300)
+    g, dg = rng.standard_normal(700), -rng.uniform(0.1, 1.0, 700)
+    products = InputProducts(X.astype(dtype), "per_component")
+    assert products.block_rows < 700  # several blocks, the last one partial
+
+    projection, V = products.forward(w_hat, v)
+    back_projection, precision = products.backward(g, dg)
+
+    assert np.allclose(projection, X @ w_hat, rtol=rtol, atol=rtol * 30)
+    assert np.allclose(V, np.square(X) @ v / 300, rtol=rtol)
+    assert np.allclose(back_projection, X.T @ g, rtol=rtol, atol=rtol * 30)
+    assert np.allclose(precision, -(np.square(X).T @ dg) / 300, rtol=rtol)
+
+
+def test_scalar_products_use_mean_square():
+    rng = np.random.default_rng(3)
+    X = 1.5 * rng.standard_normal((400, 200))
+    v, dg = rng.uniform(0.1, 1.0, 200), -rng.uniform(0.1, 1.0, 400)
+    products = InputProducts(X, "scalar")
+    mean_square = float(np.mean(np.square(X)))
+
+    _, V = products.forward(np.zeros(200), v)
+    _, precision = products.backward(np.zeros(400), dg)
+
+    assert products.mean_square == pytest.approx(mean_square, rel=1e-12)
+    assert np.allclose(V, mean_square * v.sum() / 200, rtol=1e-12)
+    assert np.allclose(precision, -mean_square * dg.sum() / 200, rtol=1e-12)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_float32_matches_float64(nm, variant):
+    # Rounding X and the vectors to float32 moves each product by about 1e-7 relative, far below
+    # the O(1 / sqrt(n)) spread of the overlaps.
+    double = run_gamp(nm, 2.0, 500, seed=6, n_test=2000, variant=variant)
+    single = run_gamp(nm, 2.0, 500, seed=6, n_test=2000, variant=variant, dtype="float32")
+
+    assert single.dtype == "float32"
+    assert double.dtype == "float64"
+    assert single.iterations == double.iterations
+    assert np.max(np.abs(single.w_hat - double.w_hat)) < 1e-4
+    assert abs(single.overlap_error - double.overlap_error) < 1e-5
+
+
+def test_variants_reach_nearby_fixed_points(nm):
+    # Both variants track the same SE, so their estimates differ by O(1 / sqrt(n)) per component
+    # at most, and their overlap errors by much less than the error itself.
+    per_component = run_gamp(nm, 3.0, 1000, seed=2, n_test=1000)
+    scalar = run_gamp(nm, 3.0, 1000, seed=2, n_test=1000, variant="scalar")
+
+    assert per_component.variant == "per_component"
+    assert scalar.variant == "scalar"
+    assert per_component.converged
+    assert scalar.converged
+    assert abs(per_component.overlap_error - scalar.overlap_error) < 0.005
+    assert not np.array_equal(per_component.w_hat, scalar.w_hat)
+
+
+def test_instance_too_large_for_memory_rejected():
+    # m = n = 10^7 needs 8e14 bytes for X alone, more than any machine this runs on.
+    with pytest.raises(InsufficientMemoryError, match=r"needs about 800 TB .*X in float64 takes 800 TB"):
+        make_instance(1.0, 10**7, 1.0, seed=0)
+
+
+def test_run_gamp_rejects_invalid_variant_and_dtype(nm):
+    with pytest.raises(ValueError, match="^variant = 'diagonal' is invalid"):
+        run_gamp(nm, 2.0, 100, 0, variant="diagonal")
+    with pytest.raises(ValueError, match="^dtype = 'float16' is invalid"):
+        run_gamp(nm, 2.0, 100, 0, dtype="float16")
+
+
+def test_gamp_keeps_float32_input(nm):
+    instance = make_instance(2.0, 200, nm.rho, seed=0, dtype="float32")
+    result = gamp(nm, instance.X, instance.y)
+
+    assert result.dtype == "float32"
+    assert result.w_hat.dtype == np.float64
+
+
+def test_test_error_matches_direct_sampling():
+    # Second method: draw the n-dimensional Gaussian inputs themselves and label them both ways.
+    rng = np.random.default_rng(8)
+    w_star = rng.standard_normal(40)
+    w_hat = 0.6 * w_star + 0.5 * rng.standard_normal(40)
+    X_test = rng.standard_normal((200_000, 40))
+    direct = float(np.mean(np.sign(X_test @ w_star) != np.sign(X_test @ w_hat)))
+
+    error = estimate_test_error(w_hat, w_star, 200_000, np.random.default_rng(9))
+
+    # Two independent estimates of the same probability: the difference has standard error
+    # sqrt(2 p (1 - p) / 200000).
+    assert abs(error - direct) < 4 * math.sqrt(2 * direct * (1 - direct) / 200_000)
+
+
+def test_zero_estimate_errs_half_the_time():
+    # w_hat = 0 labels every input +1, which the teacher contradicts with probability 1/2.
+    w_star = np.array([0.3, -1.2, 2.0])
+    error = estimate_test_error(np.zeros(3), w_star, 100_000, np.random.default_rng(0))
+
+    assert abs(error - 0.5) < 4 * math.sqrt(0.25 / 100_000)

@@ -95,8 +95,8 @@ def add_parser(subparsers):
 
     parser.add_argument("--n", type=int_in_range(2, MAX_N), default=1000,
                         help=f"input dimension n of each GAMP instance, an integer in [2, {MAX_N}] (default 1000). "
-                             "The instances must also fit in the physical memory: X and X**2 take "
-                             "2 * 8 * m * n bytes, with m = round(alpha n) at the largest GAMP alpha")
+                             "The instances must also fit in the physical memory: X takes "
+                             "8 * m * n bytes, with m = round(alpha n) at the largest GAMP alpha")
     parser.add_argument("--seeds", type=int_in_range(1, MAX_SEEDS), default=4,
                         help=f"number of GAMP instances (seeds) per alpha, an integer in [1, {MAX_SEEDS}] "
                              "(default 4)")
@@ -202,7 +202,7 @@ def _check_gamp_memory(alpha, n):
     largest = largest_gamp_dimension(alpha, available)
     raise UsageError(
         f"argument --n: invalid value {n}: GAMP at alpha = {alpha:g} needs about {_format_bytes(needed)} "
-        f"(X and X**2 with m = {round(alpha * n)} rows), more than the {_format_bytes(available)} of physical "
+        f"(X with m = {round(alpha * n)} rows), more than the {_format_bytes(available)} of physical "
         f"memory. The largest n that fits at this alpha is {largest}", prog=PROG)
 
 

@@ -16,18 +16,38 @@ the channel and of the prior comes compiled from its SymPy derivation
 prior the derived input functions are f_w = R rho / (rho + Sigma) and variance = rho Sigma /
 (rho + Sigma).
 
+Two variants compute V and Sigma:
+
+- ``per_component`` is the form above. The products with X**2 are computed block by block of
+  rows: each block is squared into a small buffer and multiplied while it is still in cache, so
+  no second m-by-n matrix is kept. Each step makes one pass over X for X w_hat and X**2 v, and
+  one for X^T g and (X**2)^T dg.
+- ``scalar`` replaces every X_mu_i^2 by their mean c = |X|_F^2 / (m n), which is what the sums
+  concentrate on for i.i.d. entries: V_mu = c sum_i v_i / n and 1 / Sigma_i = -c sum_mu dg_mu / n.
+  A step then needs only X w_hat and X^T g, half the products. It is valid for i.i.d. inputs,
+  not for inputs whose rows or columns have different scales.
+
+The products can run in float32 (``dtype="float32"``): X is stored in float32, each vector is
+rounded to float32 for the product and the result is returned as float64, so w_hat, v, omega, V,
+Sigma and R stay in float64.
+
 In the Bayes-optimal setting and for large n, the overlaps m_t = w_hat . w* / n and
 q_t = |w_hat|^2 / n follow the state evolution started from q_0 = 0, with m_t = q_t (Nishimori).
 """
 
 import logging
 import math
+import os
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+VARIANTS = ("per_component", "scalar")
+DEFAULT_VARIANT = "per_component"
+DTYPES = ("float64", "float32")
 
 # The posterior mean obeys E|w_hat|^2 / n <= E|w|^2 / n = rho (Jensen), so an estimate with q far
 # above rho has run away. The factor leaves room for the finite-n spread of |w*|^2 / n around rho.
@@ -36,13 +56,28 @@ OVERLAP_BLOWUP_FACTOR = 10.0
 # Test inputs are drawn in blocks of about this many float64 entries (16 MiB) to bound memory.
 TEST_BLOCK_ENTRIES = 2**21
 
+# X is drawn in row blocks of about this many float64 entries (16 MiB), then rounded to its dtype.
+DRAW_BLOCK_ENTRIES = 2**21
+
+# The per-component step squares row blocks of about this many entries (1 MiB in float64), small
+# enough to stay in a core's cache between the square and its two products.
+SQUARE_BLOCK_ENTRIES = 2**17
+
 # Spawn key of the random stream for fresh test samples, so they are independent of the instance
 # drawn from the same seed.
 TEST_STREAM_KEY = (1,)
 
+# float64 vectors of length m or n that one run keeps at the same time (state, iterates,
+# temporaries of the compiled functions), counted generously for the memory estimate.
+WORKING_VECTORS = 24
+
 
 class GampDivergenceError(RuntimeError):
     """GAMP produced non-finite values, a non-positive Sigma, or overlaps that blew up."""
+
+
+class InsufficientMemoryError(MemoryError):
+    """An instance would need more memory than the machine has available."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +87,9 @@ class Instance:
     Attributes
     ----------
     X : numpy.ndarray, shape (m, n)
-        Inputs, i.i.d. N(0, 1), float64 and C-contiguous.
+        Inputs, i.i.d. N(0, 1), C-contiguous, float64 or float32 (float64 draws rounded).
     y : numpy.ndarray, shape (m,)
-        Labels sign(X w* / sqrt(n)) in {-1, +1}, as float64.
+        Labels sign(X w* / sqrt(n)) in {-1, +1}, as float64, computed from the float64 draws.
     w_star : numpy.ndarray, shape (n,)
         Teacher weights, i.i.d. N(0, rho).
     """
@@ -109,6 +144,10 @@ class GampResult:
         Input dimension.
     seed : int or None
         Seed of the instance and test set when ``run_gamp`` drew them, otherwise None.
+    variant : str
+        ``per_component`` or ``scalar``.
+    dtype : str
+        ``float64`` or ``float32``, the dtype of X in the matrix-vector products.
     """
 
     w_hat: np.ndarray
@@ -122,6 +161,8 @@ class GampResult:
     alpha: float
     n: int
     seed: int
+    variant: str = DEFAULT_VARIANT
+    dtype: str = "float64"
 
 
 def teacher_labels(z):
@@ -132,26 +173,129 @@ def teacher_labels(z):
     return np.where(z >= 0, 1.0, -1.0)
 
 
-def make_instance(alpha, n, rho, seed):
+def resolve_dtype(dtype):
+    """Return ``dtype`` (a name, a NumPy type or None for float64) as float64 or float32."""
+    if dtype is None:
+        return np.dtype(np.float64)
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in DTYPES:
+        raise ValueError(f"dtype = {dtype!r} is invalid: expected one of {', '.join(DTYPES)}")
+    return resolved
+
+
+def draw_inputs(m, n, rng, *, dtype=np.float64, block_rows=None, w_star=None):
+    """Draw X of shape (m, n) with i.i.d. N(0, 1) entries, in row blocks, and return (X, z).
+
+    Rows are drawn in order from ``rng`` in float64, ``block_rows`` at a time (by default about
+    ``DRAW_BLOCK_ENTRIES`` entries), and rounded into X of ``dtype``. NumPy's ``standard_normal``
+    consumes the stream entry by entry, so X does not depend on the block size, and a float32 X
+    is the float64 one rounded. Memory is X plus one float64 block.
+
+    With a teacher ``w_star``, z = X w* / sqrt(n) is computed from the float64 draws before
+    rounding, so the labels do not depend on ``dtype``; otherwise z is None.
+    """
+    dtype = resolve_dtype(dtype)
+    if block_rows is None:
+        block_rows = max(1, DRAW_BLOCK_ENTRIES // n)
+    if not (isinstance(block_rows, Integral) and block_rows >= 1):
+        raise ValueError(f"block_rows = {block_rows!r} is invalid: expected an integer >= 1")
+
+    X = np.empty((m, n), dtype=dtype)
+    z = None if w_star is None else np.empty(m)
+    sqrt_n = math.sqrt(n)
+    for start in range(0, m, block_rows):
+        stop = min(m, start + block_rows)
+        block = rng.standard_normal((stop - start, n))
+        if z is not None:
+            z[start:stop] = (block @ w_star) / sqrt_n
+        X[start:stop] = block
+    return X, z
+
+
+def instance_memory_bytes(m, n, dtype=np.float64):
+    """Estimate the peak memory in bytes of drawing an instance of m samples and running GAMP on it.
+
+    The estimate is X in ``dtype``, plus the largest of the float64 draw block, the square
+    buffer of the per-component step and a block of test inputs, plus ``WORKING_VECTORS``
+    float64 vectors of length m + n. It leaves out the interpreter and the compiled model.
+    """
+    itemsize = resolve_dtype(dtype).itemsize
+    largest_block = 8 * max(DRAW_BLOCK_ENTRIES, TEST_BLOCK_ENTRIES, n)
+    return itemsize * m * n + largest_block + 8 * WORKING_VECTORS * (m + n)
+
+
+def available_memory_bytes():
+    """Return the memory available to a new allocation in bytes, or None where it is unknown.
+
+    On Linux this is MemAvailable of /proc/meminfo (free memory plus reclaimable caches);
+    elsewhere the physical memory from ``os.sysconf``.
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_instance_memory(m, n, dtype=np.float64, copies=1):
+    """Raise ``InsufficientMemoryError`` if ``copies`` instances of m samples would not fit in memory.
+
+    The message gives the size needed, so that the run stops before any allocation.
+    """
+    needed = copies * instance_memory_bytes(m, n, dtype)
+    available = available_memory_bytes()
+    if available is None or needed <= available:
+        return
+    dtype_name = resolve_dtype(dtype).name
+    per_copy = "" if copies == 1 else f" for {copies} runs at once"
+    hint = " or use dtype float32" if dtype_name == "float64" else ""
+    raise InsufficientMemoryError(
+        f"GAMP with m = {m}, n = {n} needs about {format_bytes(needed)}{per_copy} (X in {dtype_name} "
+        f"takes {format_bytes(resolve_dtype(dtype).itemsize * m * n)}), more than the "
+        f"{format_bytes(available)} of memory available: lower n or alpha{hint}")
+
+
+def format_bytes(count):
+    """Format a byte count with a decimal unit, such as 1.6 GB."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count / 1e3:.3g} kB"
+
+
+def make_instance(alpha, n, rho, seed, *, dtype=np.float64, block_rows=None):
     """Draw a teacher-student perceptron instance with m = round(alpha n) samples.
 
-    The teacher w* is drawn first, then X, from ``numpy.random.default_rng(seed)``, so the same
-    arguments give the same instance.
+    The teacher w* is drawn first, then X row block by row block (see ``draw_inputs``), from
+    ``numpy.random.default_rng(seed)``, so the same arguments give the same instance whatever
+    ``block_rows``. Raises ``InsufficientMemoryError`` before drawing if the instance and a GAMP
+    run on it would not fit in the available memory.
     """
     _check_alpha(alpha)
     _check_dimension(n)
     if not (isinstance(rho, Real) and math.isfinite(rho) and rho > 0):
         raise ValueError(f"rho = {rho!r} is invalid: the teacher second moment must be finite and > 0")
     m = _sample_count(alpha, n)
+    check_instance_memory(m, n, dtype)
 
     rng = np.random.default_rng(seed)
     w_star = rng.normal(0.0, math.sqrt(rho), size=n)
-    X = rng.standard_normal((m, n))
-    y = teacher_labels(X @ w_star)
+    X, z = draw_inputs(m, n, rng, dtype=dtype, block_rows=block_rows, w_star=w_star)
+    y = teacher_labels(z)
     return Instance(X=X, y=y, w_star=w_star)
 
 
-def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress=None):
+def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress=None,
+         variant=DEFAULT_VARIANT, dtype=None):
     """Run GAMP on the data (X, y) and return a ``GampResult``.
 
     Parameters
@@ -174,6 +318,11 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
     progress : callable, optional
         Called as ``progress(t, m_t, q_t)`` for t = 0 and after every step. m_t is None without
         a teacher.
+    variant : {"per_component", "scalar"}
+        How V and Sigma are computed (see the module docstring).
+    dtype : {None, "float64", "float32"}
+        dtype of X in the products. None keeps a float32 or float64 X as it is and converts
+        any other to float64. A different dtype converts X, which takes a second copy.
 
     Raises
     ------
@@ -183,15 +332,14 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
         If the iterates become non-finite, Sigma becomes non-positive or q exceeds
         ``OVERLAP_BLOWUP_FACTOR`` rho. The message names the step and the quantity.
     """
-    X, y, w_star = _check_data(nm, X, y, w_star)
+    _check_variant(variant)
+    X, y, w_star = _check_data(nm, X, y, w_star, dtype)
     _check_settings(damping, tol, max_iter)
     m_samples, n = X.shape
-    logger.debug("GAMP start: m = %d, n = %d, damping = %g, tol = %g, max_iter = %d",
-                 m_samples, n, damping, tol, max_iter)
+    logger.debug("GAMP start: m = %d, n = %d, variant %s, dtype %s, damping = %g, tol = %g, max_iter = %d",
+                 m_samples, n, variant, X.dtype.name, damping, tol, max_iter)
 
-    # Squaring X once per instance makes V and Sigma plain matrix-vector products in the loop.
-    X_squared = np.square(X)
-
+    products = InputProducts(X, variant)
     state = GampState(w_hat=np.zeros(n), v=np.full(n, nm.rho), g=np.zeros(m_samples))
     m_history, q_history = [], []
     _record_overlaps(0, state.w_hat, w_star, nm.rho, m_history, q_history, progress)
@@ -200,7 +348,7 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
     iterations = 0
     for iteration in range(1, max_iter + 1):
         iterations = iteration
-        new_state = gamp_step(nm, X, X_squared, y, state, iteration, damping)
+        new_state = gamp_step(nm, products, y, state, iteration, damping)
         # Damping shrinks each step by (1 - damping); undo that, so that a heavily damped run is
         # not declared converged because its steps are small.
         change = float(np.mean(np.square(new_state.w_hat - state.w_hat))) / (1.0 - damping) ** 2
@@ -225,32 +373,103 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
     return GampResult(
         w_hat=state.w_hat, v=state.v, m_history=m_array, q_history=np.array(q_history),
         iterations=iterations, converged=converged, test_error=None, overlap_error=overlap,
-        alpha=m_samples / n, n=n, seed=None,
+        alpha=m_samples / n, n=n, seed=None, variant=variant, dtype=X.dtype.name,
     )
 
 
-def gamp_step(nm, X, X_squared, y, state, iteration, damping=0.0):
-    """Perform one GAMP step from ``state`` and return the new ``GampState``.
+class InputProducts:
+    """The matrix-vector products of one GAMP step with X, for one variant.
 
-    ``X_squared`` is ``X**2``, computed once per instance by the caller. ``iteration`` only labels
-    error messages. Raises ``GampDivergenceError`` when a quantity becomes non-finite or Sigma
-    non-positive.
+    ``forward(w_hat, v)`` returns (X w_hat, V) and ``backward(g, dg)`` returns (X^T g, 1 / Sigma),
+    as float64 whatever X's dtype. Vectors are rounded to X's dtype for the products. The
+    per-component variant keeps one buffer of ``SQUARE_BLOCK_ENTRIES`` entries for the squared
+    row blocks.
     """
-    n = X.shape[1]
+
+    def __init__(self, X, variant=DEFAULT_VARIANT):
+        _check_variant(variant)
+        self.X = X
+        self.variant = variant
+        m, n = X.shape
+        self.block_rows = max(1, min(m, SQUARE_BLOCK_ENTRIES // n))
+        self._square = np.empty((self.block_rows, n), dtype=X.dtype)
+        # The scalar variant uses the mean of X_mu_i^2, computed once, in float64.
+        self.mean_square = None
+        if variant == "scalar":
+            total = 0.0
+            for start, block in self._blocks():
+                square = self._square[:block.shape[0]]
+                np.square(block, out=square)
+                total += float(np.sum(square, dtype=np.float64))
+            self.mean_square = total / (m * n)
+
+    def forward(self, w_hat, v):
+        """Return (X w_hat, V) with V_mu = sum_i X_mu_i^2 v_i / n, or c sum_i v_i / n (scalar)."""
+        X = self.X
+        m, n = X.shape
+        w_hat = w_hat.astype(X.dtype, copy=False)
+        if self.variant == "scalar":
+            V = np.full(m, self.mean_square * float(np.sum(v)) / n)
+            return (X @ w_hat).astype(np.float64, copy=False), V
+
+        v = v.astype(X.dtype, copy=False)
+        projection = np.empty(m)
+        V = np.empty(m)
+        for start, block in self._blocks():
+            stop = start + block.shape[0]
+            square = self._square[:block.shape[0]]
+            np.square(block, out=square)
+            projection[start:stop] = block @ w_hat
+            V[start:stop] = square @ v
+        return projection, V / n
+
+    def backward(self, g, dg):
+        """Return (X^T g, P) with P_i = -sum_mu X_mu_i^2 dg_mu / n = 1 / Sigma_i (c sum_mu for scalar)."""
+        X = self.X
+        m, n = X.shape
+        g = g.astype(X.dtype, copy=False)
+        if self.variant == "scalar":
+            precision = np.full(n, -self.mean_square * float(np.sum(dg)) / n)
+            return (X.T @ g).astype(np.float64, copy=False), precision
+
+        dg = dg.astype(X.dtype, copy=False)
+        back_projection = np.zeros(n)
+        precision = np.zeros(n)
+        for start, block in self._blocks():
+            stop = start + block.shape[0]
+            square = self._square[:block.shape[0]]
+            np.square(block, out=square)
+            back_projection += block.T @ g[start:stop]
+            precision -= square.T @ dg[start:stop]
+        return back_projection, precision / n
+
+    def _blocks(self):
+        for start in range(0, self.X.shape[0], self.block_rows):
+            yield start, self.X[start:start + self.block_rows]
+
+
+def gamp_step(nm, products, y, state, iteration, damping=0.0):
+    """Perform one GAMP step from ``state`` with the ``InputProducts`` of X and return the new state.
+
+    ``iteration`` only labels error messages. Raises ``GampDivergenceError`` when a quantity
+    becomes non-finite or Sigma non-positive.
+    """
+    n = products.X.shape[1]
     sqrt_n = math.sqrt(n)
 
-    V = (X_squared @ state.v) / n
+    projection, V = products.forward(state.w_hat, state.v)
     # Onsager term: omega_mu must be the mean of z_mu without sample mu's own pull on w_hat, and
     # to leading order in 1/sqrt(n) that pull is V_mu times g_mu of the previous step.
-    omega = (X @ state.w_hat) / sqrt_n - V * state.g
+    omega = projection / sqrt_n - V * state.g
     _check_finite(iteration, "omega", omega)
     g = nm.f_out(y, omega, V)
     dg = nm.df_out(y, omega, V)
     _check_finite(iteration, "f_out", g)
     _check_finite(iteration, "d_omega f_out", dg)
 
-    Sigma = _cavity_variance(iteration, X_squared, dg, n)
-    R = state.w_hat + Sigma * (X.T @ g) / sqrt_n
+    back_projection, precision = products.backward(g, dg)
+    Sigma = _cavity_variance(iteration, precision, n)
+    R = state.w_hat + Sigma * back_projection / sqrt_n
     _check_finite(iteration, "R", R)
     w_hat = nm.f_w(Sigma, R)
     v = nm.variance_w(Sigma, R)
@@ -262,12 +481,14 @@ def gamp_step(nm, X, X_squared, y, state, iteration, damping=0.0):
     return GampState(w_hat=w_hat, v=v, g=g)
 
 
-def run_gamp(nm, alpha, n, seed, *, damping=0.0, tol=1e-8, max_iter=200, n_test=10_000, progress=None):
+def run_gamp(nm, alpha, n, seed, *, damping=0.0, tol=1e-8, max_iter=200, n_test=10_000, progress=None,
+             variant=DEFAULT_VARIANT, dtype="float64"):
     """Draw an instance from ``seed``, run GAMP on it and measure the test error.
 
-    The instance comes from ``make_instance(alpha, n, nm.rho, seed)``. The n_test fresh test
-    samples come from an independent stream of the same seed, so equal arguments give identical
-    results. The other arguments are those of ``gamp``.
+    The instance comes from ``make_instance(alpha, n, nm.rho, seed, dtype=dtype)``. The n_test
+    fresh test samples come from an independent stream of the same seed, so equal arguments give
+    identical results. X is released before the test samples are drawn. The other arguments are
+    those of ``gamp``.
     """
     _check_alpha(alpha)
     _check_dimension(n)
@@ -277,30 +498,42 @@ def run_gamp(nm, alpha, n, seed, *, damping=0.0, tol=1e-8, max_iter=200, n_test=
         raise ValueError(f"seed = {seed!r} is invalid: the seed must be an integer >= 0")
     # Checked here as well as in gamp, so that a bad setting fails before the instance is drawn.
     _check_settings(damping, tol, max_iter)
+    _check_variant(variant)
+    dtype = resolve_dtype(dtype)
 
-    instance = make_instance(alpha, n, nm.rho, seed)
-    result = gamp(nm, instance.X, instance.y, w_star=instance.w_star, damping=damping, tol=tol,
-                  max_iter=max_iter, progress=progress)
+    instance = make_instance(alpha, n, nm.rho, seed, dtype=dtype)
+    w_star = instance.w_star
+    result = gamp(nm, instance.X, instance.y, w_star=w_star, damping=damping, tol=tol,
+                  max_iter=max_iter, progress=progress, variant=variant, dtype=dtype)
+    del instance
 
     test_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=TEST_STREAM_KEY))
-    error = estimate_test_error(result.w_hat, instance.w_star, n_test, test_rng)
+    error = estimate_test_error(result.w_hat, w_star, n_test, test_rng)
     return replace(result, test_error=error, alpha=float(alpha), seed=int(seed))
 
 
 def estimate_test_error(w_hat, w_star, n_test, rng):
     """Return the fraction of n_test fresh Gaussian inputs on which sign(x . w_hat) != sign(x . w*).
 
-    Inputs are drawn in blocks of about ``TEST_BLOCK_ENTRIES`` entries, so memory stays bounded
-    for any n_test.
+    For x ~ N(0, I_n) the pair (x . w*, x . w_hat) is Gaussian with the Gram matrix of w* and
+    w_hat as covariance, so the pairs are drawn directly from that 2-d law, exactly, by its
+    Cholesky factor: 2 normals per test input instead of n. The pairs are drawn in blocks of
+    about ``TEST_BLOCK_ENTRIES`` entries, so memory stays bounded for any n_test.
     """
-    n = w_star.shape[0]
-    block_rows = max(1, TEST_BLOCK_ENTRIES // n)
+    teacher_norm = math.sqrt(float(w_star @ w_star))
+    overlap = float(w_hat @ w_star)
+    # x . w_hat = (overlap / |w*|) u + residual v, with u = x . w* / |w*| and v independent.
+    along = overlap / teacher_norm
+    residual = math.sqrt(max(0.0, float(w_hat @ w_hat) - along * along))
+    block_rows = max(1, TEST_BLOCK_ENTRIES // 2)
     errors = 0
     drawn = 0
     while drawn < n_test:
         rows = min(block_rows, n_test - drawn)
-        X_test = rng.standard_normal((rows, n))
-        errors += int(np.count_nonzero(teacher_labels(X_test @ w_star) != teacher_labels(X_test @ w_hat)))
+        normals = rng.standard_normal((rows, 2))
+        teacher_field = teacher_norm * normals[:, 0]
+        student_field = along * normals[:, 0] + residual * normals[:, 1]
+        errors += int(np.count_nonzero(teacher_labels(teacher_field) != teacher_labels(student_field)))
         drawn += rows
     return errors / n_test
 
@@ -319,9 +552,8 @@ def overlap_error(m, q, rho_hat):
     return float(np.arccos(correlation) / math.pi)
 
 
-def _cavity_variance(iteration, X_squared, dg, n):
-    """Return Sigma = 1 / (-sum_mu X_mu_i^2 dg_mu / n), raising if it is not finite and positive."""
-    precision = -(X_squared.T @ dg) / n
+def _cavity_variance(iteration, precision, n):
+    """Return Sigma = 1 / precision, raising if the precision is not finite and positive."""
     bad = ~(np.isfinite(precision) & (precision > 0))
     if bad.any():
         raise GampDivergenceError(
@@ -353,16 +585,22 @@ def _check_finite(iteration, name, values):
             f"GAMP diverged at iteration {iteration}: {name} has {count} non-finite entries of {values.size}")
 
 
-def _check_data(nm, X, y, w_star):
-    X = np.ascontiguousarray(X, dtype=np.float64)
+def _check_data(nm, X, y, w_star, dtype=None):
+    X = np.asarray(X)
+    if dtype is None and X.dtype.name not in DTYPES:
+        dtype = np.float64
+    X = np.ascontiguousarray(X, dtype=None if dtype is None else resolve_dtype(dtype))
     if X.ndim != 2:
         raise ValueError(f"X has shape {X.shape}: expected a 2-D array of shape (m, n)")
     m_samples, n = X.shape
     _check_dimension(n)
     if m_samples < 1:
         raise ValueError(f"X has m = {m_samples} rows: expected at least 1 sample")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite entries: expected finite inputs")
+    # Row blocks keep the temporary boolean array small next to X.
+    block_rows = max(1, DRAW_BLOCK_ENTRIES // n)
+    for start in range(0, m_samples, block_rows):
+        if not np.all(np.isfinite(X[start:start + block_rows])):
+            raise ValueError(f"X contains NaN or infinite entries (in {X.dtype.name}): expected finite inputs")
 
     y = np.ascontiguousarray(y, dtype=np.float64)
     if y.shape != (m_samples,):
@@ -379,6 +617,11 @@ def _check_data(nm, X, y, w_star):
         if w_star.shape != (n,):
             raise ValueError(f"w_star has shape {w_star.shape}: expected ({n},) to match the columns of X")
     return X, y, w_star
+
+
+def _check_variant(variant):
+    if variant not in VARIANTS:
+        raise ValueError(f"variant = {variant!r} is invalid: expected one of {', '.join(VARIANTS)}")
 
 
 def _check_settings(damping, tol, max_iter):

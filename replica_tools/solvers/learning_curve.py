@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from replica_tools.solvers.gamp import TEST_BLOCK_ENTRIES, GampDivergenceError, run_gamp
+from replica_tools.solvers.gamp import DEFAULT_VARIANT, GampDivergenceError, instance_memory_bytes, run_gamp
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ class GampRun:
         return self.status != "diverged"
 
 
-def run_gamp_grid(nm, gamp_alpha, seeds, *, n, damping=0.0, max_iter=200, progress=None):
+def run_gamp_grid(nm, gamp_alpha, seeds, *, n, damping=0.0, max_iter=200, progress=None,
+                  variant=DEFAULT_VARIANT, dtype="float64"):
     """Run GAMP at every alpha of ``gamp_alpha`` and every seed, and return the list of ``GampRun``.
 
     A diverged run is recorded with status diverged, and reported through ``progress`` if given,
@@ -42,7 +43,8 @@ def run_gamp_grid(nm, gamp_alpha, seeds, *, n, damping=0.0, max_iter=200, progre
         for seed in seeds:
             callback = None if progress is None else progress.start(alpha, seed)
             try:
-                result = run_gamp(nm, float(alpha), n, seed, damping=damping, max_iter=max_iter, progress=callback)
+                result = run_gamp(nm, float(alpha), n, seed, damping=damping, max_iter=max_iter, progress=callback,
+                                  variant=variant, dtype=dtype)
             except GampDivergenceError as error:
                 gamp_run = GampRun(float(alpha), seed, "diverged", message=str(error))
                 if progress is None:
@@ -98,20 +100,29 @@ def mean_and_sem(values):
     return mean, float(values.std(ddof=1) / math.sqrt(values.size))
 
 
-# Bytes per float64 entry.
-FLOAT_BYTES = 8
-
-
-def gamp_memory_bytes(alpha, n):
+def gamp_memory_bytes(alpha, n, dtype="float64"):
     """Estimate the peak memory in bytes of one ``run_gamp`` call at ``alpha`` and dimension ``n``.
 
-    The estimate counts the two m-by-n float64 matrices that GAMP keeps, X and X**2 with
-    m = round(alpha n), plus one block of test inputs of at most max(TEST_BLOCK_ENTRIES, n)
-    entries. It leaves out the vectors of length m or n, and it overcounts a little because the
-    test block is drawn after X**2 is freed.
+    This is ``replica_tools.solvers.gamp.instance_memory_bytes`` with m = round(alpha n): one
+    copy of X in ``dtype``, one block of at most max(2^21, n) float64 entries, and the vectors
+    of length m and n.
     """
-    m = round(alpha * n)
-    return FLOAT_BYTES * (2 * m * n + max(TEST_BLOCK_ENTRIES, n))
+    return instance_memory_bytes(round(alpha * n), n, dtype)
+
+
+def per_iteration_statistics(histories):
+    """Return the mean and standard error over runs of an overlap at each iteration t.
+
+    ``histories`` holds one sequence per run (m_t or q_t for t = 0, 1, ...). Runs that stopped
+    early are cut to the shortest, so every t has the same runs. The standard error is
+    std(ddof=1) / sqrt(runs), NaN for a single run.
+    """
+    steps = min(len(history) for history in histories)
+    values = np.array([np.asarray(history[:steps], dtype=float) for history in histories])
+    mean = values.mean(axis=0)
+    if values.shape[0] < 2:
+        return mean, np.full(steps, math.nan)
+    return mean, values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
 
 
 def largest_gamp_dimension(alpha, memory_bytes, upper=10**12):
