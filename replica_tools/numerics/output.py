@@ -1,0 +1,145 @@
+"""The output functions Z_out, f_out and d_omega f_out of a channel, compiled for NumPy.
+
+Each object is compiled from its derived expression through ``compile_numpy`` (stable forms by
+rule), with one exception chosen by rule as well: when Z_out is a sum of two or more positive
+terms Z_k = exp(L_k), as for a channel with label noise, the derived ratio f_out = d_omega Z_out /
+Z_out loses its digits where the terms underflow (a Phi far in its tail times a Gaussian in y
+far from its mean gives 0 / 0). The terms are then compiled in the log domain, and
+
+    f_out = sum_k w_k d_omega L_k,
+    d_omega f_out = sum_k w_k (d_omega^2 L_k + (d_omega L_k - f_out)^2),
+    w_k = exp(L_k - logsumexp(L)),
+
+which follow from Z_out = sum_k exp(L_k) by differentiation. Each d_omega L_k of a log Phi is
+the inverse Mills ratio in its erfcx form, finite on the whole line.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.special
+import sympy as sp
+
+from replica_tools.numerics.compiled import compile_numpy
+from replica_tools.symbolic import symbols as s
+
+
+def _broadcast(function):
+    """Wrap ``function`` so that a constant result takes the broadcast shape of the arguments."""
+
+    def evaluate(*values):
+        shape = np.broadcast(*values).shape
+        return np.broadcast_to(function(*values), shape).astype(float, copy=True)
+
+    return evaluate
+
+
+def _compile(expr, args):
+    return _broadcast(compile_numpy(expr, args))
+
+
+class _Direct:
+    """Z_out, log Z_out, f_out, d_omega f_out compiled from their derived expressions."""
+
+    def __init__(self, Z_out, f_out, df_out, args):
+        self.Z_out = _compile(Z_out, args)
+        self.log_Z_out = _compile(sp.log(Z_out), args)
+        self.f_out = _compile(f_out, args)
+        self.df_out = _compile(df_out, args)
+
+
+class _Mixture:
+    """The same objects from the log-domain terms L_k of Z_out = sum_k exp(L_k)."""
+
+    def __init__(self, terms, args):
+        logs = [sp.log(term) for term in terms]
+        self._L = [_compile(log, args) for log in logs]
+        self._dL = [_compile(sp.diff(log, s.omega), args) for log in logs]
+        self._d2L = [_compile(sp.diff(log, s.omega, 2), args) for log in logs]
+
+    def _weights(self, *values):
+        L = np.stack([function(*values) for function in self._L])
+        log_Z = scipy.special.logsumexp(L, axis=0)
+        return np.exp(L - log_Z), log_Z
+
+    def Z_out(self, *values):
+        return np.exp(self.log_Z_out(*values))
+
+    def log_Z_out(self, *values):
+        return self._weights(*values)[1]
+
+    def f_out(self, *values):
+        weights, _ = self._weights(*values)
+        return sum(w * dL(*values) for w, dL in zip(weights, self._dL))
+
+    def df_out(self, *values):
+        weights, _ = self._weights(*values)
+        slopes = [dL(*values) for dL in self._dL]
+        f_out = sum(w * slope for w, slope in zip(weights, slopes))
+        return sum(w * (d2L(*values) + (slope - f_out) ** 2)
+                   for w, slope, d2L in zip(weights, slopes, self._d2L))
+
+
+def _compile_label(output, label, rho, args):
+    at_rho = {s.rho: rho}
+    terms = output.Z_out_terms.get(label)
+    if terms is not None:
+        return _Mixture([term.subs(at_rho) for term in terms], args)
+    return _Direct(output.Z_out[label].subs(at_rho), output.f_out[label].subs(at_rho),
+                   output.df_out[label].subs(at_rho), args)
+
+
+@dataclass
+class _LabelTable:
+    """One compiled function per label, dispatched on the label array."""
+
+    labels: tuple
+    functions: tuple
+
+    def __call__(self, y, *args):
+        y = np.asarray(y)
+        args = np.broadcast_arrays(y, *args)[1:]
+        # A label outside the set has no f_out; NaN makes that visible instead of leaving garbage.
+        result = np.full(np.broadcast(y, *args).shape, np.nan)
+        for label, function in zip(self.labels, self.functions):
+            mask = y == label
+            result[mask] = function(*(a[mask] for a in args))
+        return result
+
+
+class OutputFunctionsNumpy:
+    """The output functions of a model at a numeric rho, as vectorized NumPy callables.
+
+    ``Z_out(y, omega, V)``, ``log_Z_out``, ``f_out`` and ``df_out`` take a label array y, of
+    labels from the finite set (other values give NaN) or of real numbers. For a finite label
+    set, ``Z_out_at[label](omega, V)`` and likewise ``log_Z_out_at``, ``f_out_at``, ``df_out_at``
+    evaluate one label; for real labels these tables are empty. ``labels`` is the tuple of
+    labels, or None for real labels.
+    """
+
+    def __init__(self, model, rho):
+        channel, output = model.channel, model.output
+        if output.numeric:
+            raise NotImplementedError(
+                f"channel {channel.name}: no closed form for {', '.join(output.numeric)}; "
+                "the NumPy functions need the closed form")
+        rho = sp.sympify(rho)
+        self.continuous = channel.continuous
+        if self.continuous:
+            compiled = _compile_label(output, s.y, rho, (s.y, s.omega, s.V))
+            self.labels = None
+            self.Z_out_at, self.log_Z_out_at, self.f_out_at, self.df_out_at = {}, {}, {}, {}
+            self.Z_out, self.log_Z_out = compiled.Z_out, compiled.log_Z_out
+            self.f_out, self.df_out = compiled.f_out, compiled.df_out
+            return
+
+        self.labels = tuple(int(label) for label in channel.labels)
+        compiled = {int(label): _compile_label(output, label, rho, (s.omega, s.V)) for label in channel.labels}
+        self.Z_out_at = {label: c.Z_out for label, c in compiled.items()}
+        self.log_Z_out_at = {label: c.log_Z_out for label, c in compiled.items()}
+        self.f_out_at = {label: c.f_out for label, c in compiled.items()}
+        self.df_out_at = {label: c.df_out for label, c in compiled.items()}
+        self.Z_out = _LabelTable(self.labels, tuple(self.Z_out_at.values()))
+        self.log_Z_out = _LabelTable(self.labels, tuple(self.log_Z_out_at.values()))
+        self.f_out = _LabelTable(self.labels, tuple(self.f_out_at.values()))
+        self.df_out = _LabelTable(self.labels, tuple(self.df_out_at.values()))
