@@ -8,7 +8,7 @@ far from its mean gives 0 / 0). The terms are then compiled in the log domain, a
 
     f_out = sum_k w_k d_omega L_k,
     d_omega f_out = sum_k w_k (d_omega^2 L_k + (d_omega L_k - f_out)^2),
-    w_k = exp(L_k - logsumexp(L)),
+    w_k = exp(L_k) / sum_j exp(L_j)  (computed as exp(L_k - max L) / sum_j exp(L_j - max L)),
 
 which follow from Z_out = sum_k exp(L_k) by differentiation. Each d_omega L_k of a log Phi is
 the inverse Mills ratio in its erfcx form, finite on the whole line.
@@ -17,10 +17,10 @@ the inverse Mills ratio in its erfcx form, finite on the whole line.
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.special
 import sympy as sp
 
 from replica_tools.numerics.compiled import compile_numpy
+from replica_tools.symbolic.identities import stable_form
 from replica_tools.symbolic import symbols as s
 
 
@@ -49,35 +49,56 @@ class _Direct:
 
 
 class _Mixture:
-    """The same objects from the log-domain terms L_k of Z_out = sum_k exp(L_k)."""
+    """The same objects from the log-domain terms L_k of Z_out = sum_k exp(L_k).
+
+    Each L_k is split into the part free of y and the rest, compiled apart: called with a y array
+    of more dimensions than omega and V (as the state evolution does, with one axis of y nodes per
+    point), the special functions of (omega, V) in the first part are then evaluated once per
+    point instead of once per y node.
+    """
 
     def __init__(self, terms, args):
-        logs = [sp.log(term) for term in terms]
-        self._L = [_compile(log, args) for log in logs]
-        self._dL = [_compile(sp.diff(log, s.omega), args) for log in logs]
-        self._d2L = [_compile(sp.diff(log, s.omega, 2), args) for log in logs]
+        self._L, self._dL, self._d2L = [], [], []
+        for term in terms:
+            log = sp.expand(stable_form(sp.log(term)))
+            for table, expr in ((self._L, log), (self._dL, sp.diff(log, s.omega)), (self._d2L, sp.diff(log, s.omega, 2))):
+                free, with_label = expr.as_independent(s.y, as_Add=True)
+                table.append((compile_numpy(free, args), compile_numpy(with_label, args)))
 
-    def _weights(self, *values):
-        L = np.stack([function(*values) for function in self._L])
-        log_Z = scipy.special.logsumexp(L, axis=0)
-        return np.exp(L - log_Z), log_Z
+    @staticmethod
+    def _evaluate(pair, values):
+        free, with_label = pair
+        return free(*values) + with_label(*values)
+
+    def _weights(self, values):
+        L = [self._evaluate(pair, values) for pair in self._L]
+        # logsumexp by hand: scipy.special.logsumexp takes most of the state-evolution time here.
+        largest = np.maximum.reduce(L)
+        exponentials = [np.exp(term - largest) for term in L]
+        total = sum(exponentials)
+        return [e / total for e in exponentials], largest + np.log(total)
+
+    def _shape(self, values):
+        return np.broadcast(*values).shape
 
     def Z_out(self, *values):
         return np.exp(self.log_Z_out(*values))
 
     def log_Z_out(self, *values):
-        return self._weights(*values)[1]
+        return np.broadcast_to(self._weights(values)[1], self._shape(values)).astype(float, copy=True)
 
     def f_out(self, *values):
-        weights, _ = self._weights(*values)
-        return sum(w * dL(*values) for w, dL in zip(weights, self._dL))
+        weights, _ = self._weights(values)
+        f_out = sum(w * self._evaluate(dL, values) for w, dL in zip(weights, self._dL))
+        return np.broadcast_to(f_out, self._shape(values)).astype(float, copy=True)
 
     def df_out(self, *values):
-        weights, _ = self._weights(*values)
-        slopes = [dL(*values) for dL in self._dL]
+        weights, _ = self._weights(values)
+        slopes = [self._evaluate(dL, values) for dL in self._dL]
         f_out = sum(w * slope for w, slope in zip(weights, slopes))
-        return sum(w * (d2L(*values) + (slope - f_out) ** 2)
-                   for w, slope, d2L in zip(weights, slopes, self._d2L))
+        df_out = sum(w * (self._evaluate(d2L, values) + (slope - f_out) ** 2)
+                     for w, slope, d2L in zip(weights, slopes, self._d2L))
+        return np.broadcast_to(df_out, self._shape(values)).astype(float, copy=True)
 
 
 def _compile_label(output, label, rho, args):
