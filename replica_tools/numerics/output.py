@@ -71,7 +71,8 @@ class _Mixture:
         return free(*values) + with_label(*values)
 
     def _weights(self, values):
-        L = [self._evaluate(pair, values) for pair in self._L]
+        # A constant term, such as the flip probability, evaluates to a scalar.
+        L = np.broadcast_arrays(*(self._evaluate(pair, values) for pair in self._L))
         # logsumexp by hand: scipy.special.logsumexp takes most of the state-evolution time here.
         largest = np.maximum.reduce(L)
         exponentials = [np.exp(term - largest) for term in L]

@@ -27,7 +27,7 @@ from replica_tools.numerics.quadrature import gaussian_expectation, hermite_rule
 from replica_tools.symbolic import symbols as s
 from replica_tools.symbolic.gaussian import gaussian_terms
 from replica_tools.symbolic.identities import ndtr
-from replica_tools.symbolic.replica import state_evolution_equations
+from replica_tools.symbolic.replica import qhat_integrand_in_V
 
 # Gauss-Hermite nodes per Gaussian term of Z_out in y. Within one term's frame the integrand has
 # a step where another term takes over (at y = 0 for the noisy sign channel, of width about
@@ -55,19 +55,17 @@ def _omega_widths_squared(output):
 class OutputMap:
     """E_xi[ int dy Z_out f_out^2 ] as a NumPy function of (q, V), for one model at a numeric rho."""
 
-    def __init__(self, model, rho, equations=None):
+    def __init__(self, model, rho):
         rho_value = sp.nsimplify(rho)
-        equations = equations or state_evolution_equations(model)
-        self.numeric_labels = equations.qhat_integrand.has(sp.Integral)
+        integrand, numeric = qhat_integrand_in_V(model)
+        self.numeric_labels = bool(numeric)
 
         widths = _omega_widths_squared(model.output)
         self._widths = [compile_numpy(width.subs(s.rho, rho_value), (s.V,)) for width in widths]
 
         if not self.numeric_labels:
-            # rho - q is the output variance V: write it as a symbol of its own, so q and V are
-            # both passed in full precision.
-            integrand = equations.qhat_integrand.subs(s.rho, s.q + s.V)
-            self._integrand = compile_numpy(integrand, (s.xi, s.q, s.V))
+            # q and V = rho - q are both passed in full precision.
+            self._integrand = compile_numpy(integrand.subs(s.rho, rho_value), (s.xi, s.q, s.V))
             return
 
         self._output = OutputFunctionsNumpy(model, rho)

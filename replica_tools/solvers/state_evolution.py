@@ -54,9 +54,10 @@ class StateEvolutionMaps:
         equations = state_evolution_equations(model)
         rho_value = sp.nsimplify(rho)
 
-        self._output_map = OutputMap(model, rho, equations)
+        self._output_map = OutputMap(model, rho)
 
-        V_of_qhat = sp.simplify(s.rho - equations.q_of_qhat)
+        # rho is substituted before simplify: a numeric rho left in rho - q(qhat) cancels at run time.
+        V_of_qhat = sp.simplify((s.rho - equations.q_of_qhat).subs(s.rho, rho_value))
         if V_of_qhat.has(sp.Integral):
             raise NotImplementedError(
                 f"prior {model.prior.name}: SymPy found no closed form of q(qhat); "

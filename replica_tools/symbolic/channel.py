@@ -116,7 +116,12 @@ def derive_output_functions(channel):
             df_out[label] = sp.diff(f_out[label], s.omega)
             terms[label] = None
             continue
-        f_out[label] = sp.simplify(sp.diff(sp.log(Z_out[label]), s.omega))
-        df_out[label] = sp.simplify(sp.diff(f_out[label], s.omega))
         terms[label] = positive_terms(Z_out[label])
+        f_out[label] = sp.diff(sp.log(Z_out[label]), s.omega)
+        df_out[label] = sp.diff(f_out[label], s.omega)
+        if terms[label] is None:
+            f_out[label] = sp.simplify(f_out[label])
+            df_out[label] = sp.simplify(sp.diff(f_out[label], s.omega))
+        # A sum of terms is compiled from the terms themselves, and simplify can take minutes on
+        # it (the derivative of a ReLU channel's Z_out), so its f_out stays as differentiated.
     return OutputFunctions(channel, Z_out, f_out, df_out, terms, tuple(numeric))

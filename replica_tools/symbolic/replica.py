@@ -81,19 +81,31 @@ class FixedPointEquations:
     numeric: tuple = ()
 
 
+def qhat_integrand_in_V(model):
+    """Return (sum_y Z_out f_out^2 at omega = sqrt(q) xi, as a function of xi, q and V; numeric).
+
+    V stays a symbol of its own. Numerical code passes it in full precision, because
+    rho - q computed from q loses the digits of V as q tends to rho. ``numeric`` names the
+    objects left as integrals.
+    """
+    output = model.output
+    numeric = []
+    over_labels = _sum_over_labels(
+        model.channel, lambda label: output.Z_out[label] * output.f_out[label] ** 2,
+        "qhat: int dy Z_out f_out^2", numeric,
+    )
+    return over_labels.subs(s.omega, sp.sqrt(s.q) * s.xi), tuple(numeric)
+
+
 def state_evolution_equations(model):
     """Derive the Bayes-optimal state-evolution map of ``model``."""
     rho = model.rho
-    output, inputs = model.output, model.input
 
-    numeric = []
-    qhat_integrand = _at_overlap(_sum_over_labels(
-        model.channel, lambda label: output.Z_out[label] * output.f_out[label] ** 2,
-        "qhat: int dy Z_out f_out^2", numeric,
-    ), rho)
-    q_of_qhat = teacher_expectation(model.prior, inputs.f_w**2)
+    qhat_integrand, numeric = qhat_integrand_in_V(model)
+    qhat_integrand = qhat_integrand.subs(s.V, rho - s.q)
+    q_of_qhat = teacher_expectation(model.prior, model.input.f_w**2)
     # The per-label terms stay apart: each is a Gaussian-over-Phi ratio that compiles stably.
-    return FixedPointEquations(qhat_integrand, q_of_qhat, tuple(numeric))
+    return FixedPointEquations(qhat_integrand, q_of_qhat, numeric)
 
 
 @dataclass(frozen=True)
