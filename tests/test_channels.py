@@ -279,7 +279,7 @@ def test_linear_channel_mmse_matches_random_matrices():
 def _moments_of_p_out(channel, z):
     """E[y] and E[y^2] under P_out(. | z), by mpmath quad over y or a sum over the labels."""
     with mpmath.workdps(20):
-        at_z = sp.lambdify(s.y, channel.p_out.subs(s.z, z), modules=["mpmath"])
+        at_z = sp.lambdify(s.y, channel.p_out.subs(s.z, z), modules=[{"ndtr": mpmath.ncdf}, "mpmath"])
         if channel.continuous:
             return [float(mpmath.quad(lambda y: y**k * at_z(y), [-mpmath.inf, -1, 0, 1, mpmath.inf])) for k in (1, 2)]
         return [float(sum(label**k * at_z(label) for label in channel.labels)) for k in (1, 2)]
