@@ -327,3 +327,19 @@ def test_gamp_rejects_non_finite_real_labels():
     X = np.ones((3, 2))
     with pytest.raises(ValueError, match="finite real labels"):
         gamp(numpy_model, X, np.array([0.5, np.nan, 1.0]))
+
+
+def test_docs_channel_example_runs(capsys):
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "models.md").read_text()
+    channels_part = text[text.index("## Channels"):]
+    code = channels_part.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(compile(code, "docs/models.md", "exec"), namespace)
+
+    # The values the page states, and GAMP within a finite-size spread of the state evolution.
+    np.testing.assert_allclose(namespace["fixed_point"].q, [0.266, 0.472, 0.733], atol=5e-4)
+    assert abs(namespace["result"].m_history[-1] - 0.687) < 5e-4
+    assert abs(namespace["result"].m_history[-1] - namespace["fixed_point"].q[-1]) < 0.1
+    assert "q from state evolution" in capsys.readouterr().out
