@@ -343,3 +343,26 @@ def test_docs_channel_example_runs(capsys):
     assert abs(namespace["result"].m_history[-1] - 0.687) < 5e-4
     assert abs(namespace["result"].m_history[-1] - namespace["fixed_point"].q[-1]) < 0.1
     assert "q from state evolution" in capsys.readouterr().out
+
+
+def test_channel_without_closed_form_falls_back_to_quadrature():
+    # The logistic channel P_out(y | z) = 1 / (1 + exp(-y z)) has no closed-form Z_out.
+    from replica_tools.symbolic import Channel, Model, gaussian_prior
+
+    channel = Channel("logistic", 1 / (1 + sp.exp(-s.y * s.z)), (sp.Integer(-1), sp.Integer(1)))
+    model = Model(channel, gaussian_prior(1))
+    assert model.output.numeric == ("Z_out(y=-1)", "Z_out(y=1)")
+    numpy_model = NumpyModel(model, 1.0)
+    for y, omega, V in [(1, 0.3, 0.5), (-1, 4.0, 10.0), (1, -6.0, 1e-3)]:
+        with mpmath.workdps(30):
+            def moment(order):
+                def integrand(z):
+                    return mpmath.npdf(z, omega, mpmath.sqrt(V)) * mpmath.diff(lambda x: 1 / (1 + mpmath.exp(-y * x)), z, order)
+                width = 8 * mpmath.sqrt(V)
+                return mpmath.quad(integrand, [omega - width, omega, omega + width])
+            reference = float(moment(1) / moment(0))
+        value = numpy_model.f_out(np.array([y]), np.array([omega]), np.array([V]))[0]
+        assert abs(value - reference) < 1e-6 * abs(reference)
+
+    fixed_point = solve_fixed_point(numpy_model, np.array([0.5, 2.0]))
+    assert np.all(np.diff(fixed_point.q) > 0)

@@ -63,12 +63,18 @@ class OutputMap:
         widths = _omega_widths_squared(model.output)
         self._widths = [compile_numpy(width.subs(s.rho, rho_value), (s.V,)) for width in widths]
 
-        if not self.numeric_labels:
+        if not integrand.has(sp.Integral):
             # q and V = rho - q are both passed in full precision.
             self._integrand = compile_numpy(integrand.subs(s.rho, rho_value), (s.xi, s.q, s.V))
             return
 
         self._output = OutputFunctionsNumpy(model, rho)
+        if not self.numeric_labels:
+            # A finite label set whose Z_out has no closed form: the compiled Z_out and f_out
+            # come from quadrature over z, and are summed over the labels here.
+            self._integrand = self._sum_over_finite_labels
+            return
+
         self._terms = []
         for weight, mean, variance in gaussian_terms(model.output.Z_out[s.y], s.y):
             self._terms.append(tuple(
@@ -82,6 +88,12 @@ class OutputMap:
             return np.ones(np.broadcast(q, V).shape)
         width_squared = np.minimum.reduce([np.broadcast_to(width(V), np.shape(V)) for width in self._widths])
         return np.sqrt(width_squared / (q + width_squared))
+
+    def _sum_over_finite_labels(self, xi, q, V):
+        omega = np.sqrt(q) * xi
+        V = np.broadcast_to(V, omega.shape)
+        return sum(self._output.Z_out_at[label](omega, V) * self._output.f_out_at[label](omega, V) ** 2
+                   for label in self._output.labels)
 
     def _label_integral(self, omega, V):
         """Return int dy Z_out(y, omega, V) f_out(y, omega, V)^2 by Gauss-Hermite per term of Z_out."""
