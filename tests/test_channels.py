@@ -260,9 +260,9 @@ def test_linear_channel_reproduces_closed_form_mmse(rho, Delta):
 
 
 def test_linear_channel_mmse_matches_random_matrices():
-    # The posterior of w given (X, y) is Gaussian with covariance (I / rho + X^T X / (n Delta))^-1,
-    # so the MMSE per weight is the mean of 1 / (1 / rho + lambda / Delta) over the eigenvalues of
-    # X^T X / n: an exact finite-n value, averaged over a few matrices.
+    # The posterior of w given (X, y) is Gaussian with covariance (I / rho + X^T X / (n Delta))^-1.
+    # The MMSE per weight is therefore the mean of 1 / (1 / rho + lambda / Delta) over the
+    # eigenvalues lambda of X^T X / n, an exact finite-n value, here averaged over three matrices.
     rho, Delta, n = 1.0, 0.1, 400
     numpy_model = compiled("linear", {"Delta": Delta})
     rng = np.random.default_rng(7)

@@ -2,8 +2,8 @@
 
 For a finite label set the integral over y is the sum over labels, and the integrand is the
 derived ``qhat_integrand`` of ``replica_tools.symbolic.replica.state_evolution_equations``. For
-real labels the derivation may also give the y integral in closed form (the linear channel); where
-it does not, the integral is computed here by quadrature:
+real labels the derivation may also give the y integral in closed form, as for the linear
+channel. Otherwise the integral is computed here by quadrature:
 
     int dy Z_out(y) f_out(y)^2 = sum_k E_t[ weight_k(mean_k + sd_k t) f_out(mean_k + sd_k t)^2 ],
 
@@ -75,6 +75,10 @@ class OutputMap:
             self._integrand = self._sum_over_finite_labels
             return
 
+        if model.output.Z_out[s.y].has(sp.Integral):
+            raise NotImplementedError(
+                f"channel {model.channel.name}: the integral over real labels needs Z_out in closed form, "
+                "and the derivation found none")
         self._terms = []
         for weight, mean, variance in gaussian_terms(model.output.Z_out[s.y], s.y):
             self._terms.append(tuple(
@@ -102,8 +106,8 @@ class OutputMap:
         weights = weights.reshape(t.shape)
         total = 0.0
         for weight, mean, sd in self._terms:
-            # y has a leading axis of nodes; omega and V broadcast against it, so the parts of
-            # f_out that do not depend on y are evaluated once per (omega, V).
+            # y has a leading axis of nodes, and omega and V broadcast against it. The parts of
+            # f_out that do not depend on y are therefore evaluated once per (omega, V).
             y = mean(0.0, omega, V) + sd(0.0, omega, V) * t
             values = weight(y, omega, V) * self._output.f_out(y, omega, V) ** 2
             total = total + np.sum(weights * values, axis=0)

@@ -65,10 +65,10 @@ class Channel:
 class OutputFunctions:
     """Z_out, f_out and d_omega f_out of a channel, one expression per key of ``label_keys``.
 
-    ``Z_out_terms`` holds, per key, the terms of Z_out when it is a sum of two or more terms that
-    SymPy proves positive, and None otherwise; the compiled code then evaluates f_out as a
-    weighted mean over the terms (see ``replica_tools.numerics.compiled``). ``numeric`` names the
-    objects left as unevaluated integrals because no integration rule gave a closed form.
+    ``Z_out_terms`` contains, per key, the terms of Z_out when it is a sum of two or more terms
+    that SymPy proves positive, and None otherwise. The compiled code evaluates f_out of such a
+    sum as a weighted mean over its terms (see ``replica_tools.numerics.output``). ``numeric``
+    names the objects left as unevaluated integrals because no integration rule gave a closed form.
     """
 
     channel: Channel

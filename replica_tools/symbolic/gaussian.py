@@ -49,9 +49,10 @@ def _standard_normal_moment(order):
 
 
 def _gaussian_factors(term, var):
-    """Split ``term`` into (exponent, ndtr factors in var, rest) or return None.
+    """Split ``term`` into (exponent, ndtr factors in var, rest).
 
-    The exponent collects every exp factor; the ndtr factors are those whose argument has var.
+    The exponent is the sum of the arguments of every exp factor. The ndtr factors are those
+    whose argument contains var.
     """
     exponent = sp.Integer(0)
     ndtr_factors = []
@@ -103,8 +104,8 @@ def _polynomial_gaussian_integral(term, var, lower=-sp.oo, upper=sp.oo):
     """Integrate polynomial(var) * exp(a var^2 + b var + c) over [lower, upper], a < 0, or return None.
 
     Completing the square gives exp(c - b^2/(4a)) sqrt(pi / -a) E[P(mu + sigma Z) 1{...}] with
-    mu = -b / (2a), sigma^2 = -1 / (2a); the full and the truncated Gaussian moments are known
-    exactly. This is the integral SymPy's ``integrate`` reaches through Meijer G functions,
+    mu = -b / (2a), sigma^2 = -1 / (2a), and the full and the truncated Gaussian moments are
+    known exactly. This is the integral SymPy's ``integrate`` reaches through Meijer G functions,
     seconds later. On the whole line a single factor Phi(p var + r) is allowed in place of the
     polynomial: E[Phi(p (mu + sigma Z) + r)] = Phi((p mu + r) / sqrt(1 + p^2 sigma^2)).
     """
@@ -140,8 +141,9 @@ def _polynomial_gaussian_integral(term, var, lower=-sp.oo, upper=sp.oo):
 def closed_form_over_line(expr, var):
     """Integrate ``expr`` over the real line by the rules of this module only, or return None.
 
-    Unlike ``integrate_over_line`` this never calls SymPy's ``integrate``, which can take minutes
-    on an integrand without a closed form; None tells the caller to integrate numerically.
+    Unlike ``integrate_over_line`` this never calls SymPy's ``integrate``, because that can take
+    minutes on an integrand without a closed form. None means the caller must integrate
+    numerically.
     """
     total = 0
     for term in sp.Add.make_args(sp.expand(expr, deep=False)):
@@ -173,10 +175,10 @@ def integrate_over_line(expr, var):
 def gaussian_terms(expr, var):
     """Write ``expr`` as sum_k weight_k N(var; mean_k, variance_k); return the (weight, mean, variance) triples.
 
-    Each term of ``expr`` must be exp(quadratic in var, opening downward) times factors free of
-    var or Phi of an expression in var; those factors, with the constant left from completing the
-    square, form the weight. Raises ValueError for a term of another shape. The channels with
-    Gaussian label noise have this form in y, both P_out(y | z) and Z_out(y, omega, V).
+    Each term of ``expr`` must be exp(quadratic in var, opening downward) times factors that are
+    free of var or are Phi of an expression in var. Those factors and the constant left from
+    completing the square form the weight. Raises ValueError for a term of another shape. The
+    channels with Gaussian label noise have this form in y, both P_out(y | z) and Z_out(y, omega, V).
     """
     triples = []
     for term in sp.Add.make_args(sp.expand(expr)):

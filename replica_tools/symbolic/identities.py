@@ -82,8 +82,8 @@ def to_ndtr(expr):
 def _complement_in_sum(expr):
     """Rewrite ``c + k ndtr(x)`` with k < 0 <= c + k as ``(c + k) - k ndtr(-x)``.
 
-    Both terms of the result are non-negative, so no digits cancel when ndtr(x) is close to 1;
-    c = -k is the plain complement 1 - Phi(x) = Phi(-x).
+    Both terms of the result are non-negative, so no digits cancel when ndtr(x) is close to 1.
+    The case c = -k is the plain complement 1 - Phi(x) = Phi(-x).
     """
     constant, rest = expr.as_independent(*expr.free_symbols, as_Add=True)
     if constant == 0:

@@ -39,8 +39,8 @@ def _at_overlap(expr, rho):
 def _sum_over_labels(channel, term_of_label, name, numeric):
     """Return sum_y term(y) over a finite label set, or int dy term(y) for real labels.
 
-    The integral is taken in (omega, V), where SymPy knows that V > 0, and left unevaluated where
-    no rule gives a closed form; ``name`` is then appended to ``numeric``.
+    The integral is taken in (omega, V), where the symbol V is declared positive. It is left
+    unevaluated where no rule gives a closed form, and ``name`` is then appended to ``numeric``.
     """
     if not channel.continuous:
         return sp.Add(*(term_of_label(label) for label in channel.labels))
