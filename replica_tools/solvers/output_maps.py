@@ -1,7 +1,7 @@
 """The output side of the state evolution: qhat = alpha E_xi[ int dy Z_out f_out^2 ] at q = rho - V.
 
-For a finite label set the integral over y is the sum over labels, and the integrand is the
-derived ``qhat_integrand`` of ``replica_tools.symbolic.replica.state_evolution_equations``. For
+For a finite label set the integral over y is the sum over labels, and the integrand is the one
+derived by ``replica_tools.symbolic.replica.qhat_integrand_in_V``, with V kept as a symbol. For
 real labels the derivation may also give the y integral in closed form, as for the linear
 channel. Otherwise the integral is computed here by quadrature:
 
