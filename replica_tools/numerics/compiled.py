@@ -7,7 +7,6 @@ The mpmath versions use the same stable forms; mpmath has no overflow, but the f
 the cancellation in 1 - Phi(x).
 """
 
-
 import mpmath
 import numpy as np
 import scipy.special
@@ -113,7 +112,8 @@ class NumpyModel:
         output = OutputFunctionsNumpy(model, rho)
         self.labels = output.labels
         self.continuous_labels = output.continuous
-        self.Z_out, self.log_Z_out, self.f_out, self.df_out = output.Z_out, output.log_Z_out, output.f_out, output.df_out
+        self.Z_out, self.log_Z_out = output.Z_out, output.log_Z_out
+        self.f_out, self.df_out = output.f_out, output.df_out
         self.Z_out_at, self.log_Z_out_at = output.Z_out_at, output.log_Z_out_at
         self.f_out_at, self.df_out_at = output.f_out_at, output.df_out_at
 
