@@ -182,3 +182,35 @@ def test_stable_form_is_identity(x):
         original = sp.N(expr.rewrite(sp.erfc).subs(at), 60)
         stable = sp.N(rewritten.rewrite(sp.erfc).subs(at), 60)
         assert abs(original - stable) <= sp.Float(10) ** -50 * abs(original), (expr, rewritten)
+
+
+# Each integrand as SymPy (in t) and as an mpmath function with its integration range, whose ends
+# are strings so that they are read at the test's precision.
+RULE_CASES = [
+    (s.t**2 * sp.exp(-(s.t - sp.Rational(3, 10)) ** 2 / 2) * sp.Heaviside(s.t - sp.Rational(1, 2)),
+     lambda t: t**2 * mpmath.exp(-(t - mpmath.mpf("0.3")) ** 2 / 2), ["0.5", "inf"]),
+    (s.t**3 * sp.exp(-s.t**2 + s.t) * sp.Heaviside(sp.Rational(6, 5) - s.t) * sp.Heaviside(s.t + sp.Rational(7, 10)),
+     lambda t: t**3 * mpmath.exp(-t**2 + t), ["-0.7", "1.2"]),
+    (sp.exp(-s.t**2 / 2) * ndtr(2 * s.t + sp.Rational(2, 5)),
+     lambda t: mpmath.exp(-t**2 / 2) * mpmath.ncdf(2 * t + mpmath.mpf("0.4")), ["-inf", "0", "inf"]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(RULE_CASES)))
+def test_integration_rules_match_mpmath(case):
+    from replica_tools.symbolic.gaussian import closed_form_over_line
+
+    integrand, function, points = RULE_CASES[case]
+    derived = closed_form_over_line(integrand, s.t)
+    assert derived is not None
+    with mpmath.workdps(30):
+        reference = mpmath.quad(function, [mpmath.mpf(point) for point in points])
+        value = sp.N(derived.rewrite(sp.erfc), 30)
+        assert abs(value - sp.Float(str(reference), 30)) < sp.Float(10) ** -25 * abs(value)
+
+
+def test_rules_leave_other_integrands_to_quadrature():
+    from replica_tools.symbolic.gaussian import closed_form_over_line
+
+    logistic = sp.exp(-s.t**2 / 2) / (1 + sp.exp(-s.t))
+    assert closed_form_over_line(logistic, s.t) is None

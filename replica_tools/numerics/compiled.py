@@ -7,8 +7,6 @@ The mpmath versions use the same stable forms; mpmath has no overflow, but the f
 the cancellation in 1 - Phi(x).
 """
 
-from dataclasses import dataclass
-
 import mpmath
 import numpy as np
 import scipy.special
@@ -92,30 +90,13 @@ def _substitute_rho(expr, rho):
     return sp.sympify(expr).subs(s.rho, rho)
 
 
-@dataclass
-class _LabelTable:
-    """One compiled function per label, dispatched on the label array."""
-
-    labels: tuple
-    functions: tuple
-
-    def __call__(self, y, *args):
-        y = np.asarray(y)
-        args = np.broadcast_arrays(y, *args)[1:]
-        # A label outside the set has no f_out; NaN makes that visible instead of leaving garbage.
-        result = np.full(np.broadcast(y, *args).shape, np.nan)
-        for label, function in zip(self.labels, self.functions):
-            mask = y == label
-            result[mask] = function(*(a[mask] for a in args))
-        return result
-
-
 class NumpyModel:
     """The derived functions of a model, compiled for NumPy arrays at a numeric rho.
 
     Attributes are vectorized callables:
-    ``Z_out(y, omega, V)``, ``log_Z_out``, ``f_out``, ``df_out`` (label array y),
-    ``Z_out_at[label](omega, V)`` and likewise per label,
+    ``Z_out(y, omega, V)``, ``log_Z_out``, ``f_out``, ``df_out`` (label array y, finite labels
+    or real ones), ``Z_out_at[label](omega, V)`` and likewise per label of a finite set (see
+    ``replica_tools.numerics.output``; ``labels`` is None for real labels),
     ``f_w(Sigma, R)``, ``variance_w(Sigma, R)`` (GAMP form),
     ``Z_w(gamma, Lambda)``, ``f_w_replica(gamma, Lambda)``, ``variance_replica(gamma, Lambda)``.
     """
@@ -125,25 +106,16 @@ class NumpyModel:
             raise ValueError(f"rho = {rho} is invalid: the teacher second moment must be finite and > 0")
         self.model = model
         self.rho = float(rho)
-        self.labels = tuple(int(label) for label in model.channel.labels)
-        output = model.output
-        output_args = (s.omega, s.V)
+        # The output side lives in its own module, which imports compile_numpy from this one.
+        from replica_tools.numerics.output import OutputFunctionsNumpy
 
-        def per_label(table):
-            return {int(label): compile_numpy(_substitute_rho(table[label], rho), output_args)
-                    for label in model.channel.labels}
-
-        self.Z_out_at = per_label(output.Z_out)
-        self.log_Z_out_at = {
-            int(label): compile_numpy(sp.log(_substitute_rho(output.Z_out[label], rho)), output_args)
-            for label in model.channel.labels
-        }
-        self.f_out_at = per_label(output.f_out)
-        self.df_out_at = per_label(output.df_out)
-        self.Z_out = self._dispatch(self.Z_out_at)
-        self.log_Z_out = self._dispatch(self.log_Z_out_at)
-        self.f_out = self._dispatch(self.f_out_at)
-        self.df_out = self._dispatch(self.df_out_at)
+        output = OutputFunctionsNumpy(model, rho)
+        self.labels = output.labels
+        self.continuous_labels = output.continuous
+        self.Z_out, self.log_Z_out = output.Z_out, output.log_Z_out
+        self.f_out, self.df_out = output.f_out, output.df_out
+        self.Z_out_at, self.log_Z_out_at = output.Z_out_at, output.log_Z_out_at
+        self.f_out_at, self.df_out_at = output.f_out_at, output.df_out_at
 
         inputs = model.input
         self.f_w = compile_numpy(_substitute_rho(inputs.f_w_gamp, rho), (s.Sigma, s.R))
@@ -152,10 +124,6 @@ class NumpyModel:
         self.Z_w = compile_numpy(_substitute_rho(inputs.Z_w, rho), replica_args)
         self.f_w_replica = compile_numpy(_substitute_rho(inputs.f_w, rho), replica_args)
         self.variance_replica = compile_numpy(_substitute_rho(inputs.variance, rho), replica_args)
-
-    def _dispatch(self, table):
-        labels = tuple(table)
-        return _LabelTable(labels, tuple(table[label] for label in labels))
 
 
 class MpmathModel:
@@ -168,14 +136,18 @@ class MpmathModel:
     def __init__(self, model, rho=1):
         self.model = model
         self.rho = rho
-        self.labels = tuple(int(label) for label in model.channel.labels)
-        output = model.output
+        channel, output = model.channel, model.output
         rho_symbolic = sp.Rational(rho) if isinstance(rho, (int, str)) else sp.Float(rho, 50)
-        output_args = (s.omega, s.V)
+        # Real labels have one entry, under the key "y", that takes y as its first argument.
+        self.labels = None if channel.continuous else tuple(int(label) for label in channel.labels)
+        output_args = (s.y, s.omega, s.V) if channel.continuous else (s.omega, s.V)
+
+        def key(label):
+            return "y" if channel.continuous else int(label)
 
         def per_label(table):
-            return {int(label): compile_mpmath(_substitute_rho(table[label], rho_symbolic), output_args)
-                    for label in model.channel.labels}
+            return {key(label): compile_mpmath(_substitute_rho(table[label], rho_symbolic), output_args)
+                    for label in channel.label_keys}
 
         self.Z_out_at = per_label(output.Z_out)
         self.f_out_at = per_label(output.f_out)

@@ -30,7 +30,7 @@ def model_formulas(model):
     """Return the derived formulas of ``model`` as (name, LaTeX) pairs, in derivation order."""
     output, inputs = model.output, model.input
     lines = []
-    for label in model.channel.labels:
+    for label in model.channel.label_keys:
         arguments = rf"\left({sp.latex(label)}, \omega, V\right)"
         lines.append((f"Z_out(y={label})", equation(r"Z_{\mathrm{out}}" + arguments, output.Z_out[label])))
         lines.append((f"f_out(y={label})", equation(r"f_{\mathrm{out}}" + arguments, output.f_out[label])))

@@ -606,11 +606,13 @@ def _check_data(nm, X, y, w_star, dtype=None):
     if y.shape != (m_samples,):
         raise ValueError(f"y has shape {y.shape}: expected ({m_samples},) to match the rows of X")
     # The compiled f_out dispatches on the label, so a value outside the label set has no f_out.
-    valid = np.isin(y, nm.labels)
+    # Real labels (nm.labels is None) need only be finite.
+    valid = np.isfinite(y) if nm.labels is None else np.isin(y, nm.labels)
     if not valid.all():
         first = y[~valid][0]
+        expected = "finite real labels" if nm.labels is None else f"each label in {nm.labels}"
         raise ValueError(f"y contains {np.count_nonzero(~valid)} invalid labels (first: {first!r}): "
-                         f"expected each label in {nm.labels}")
+                         f"expected {expected}")
 
     if w_star is not None:
         w_star = np.ascontiguousarray(w_star, dtype=np.float64)

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from replica_tools.numerics.compiled import compile_numpy
-from replica_tools.numerics.quadrature import gaussian_expectation, width_scale
+from replica_tools.solvers.output_maps import OutputMap
 from replica_tools.symbolic import symbols as s
 from replica_tools.symbolic.replica import state_evolution_equations
 
@@ -54,12 +54,10 @@ class StateEvolutionMaps:
         equations = state_evolution_equations(model)
         rho_value = sp.nsimplify(rho)
 
-        # rho - q is the output variance V: write it as a symbol of its own, so q and V are
-        # both passed in full precision.
-        integrand = equations.qhat_integrand.subs(s.rho, s.q + s.V)
-        self._qhat_integrand = compile_numpy(integrand, (s.xi, s.q, s.V))
+        self._output_map = OutputMap(model, rho)
 
-        V_of_qhat = sp.simplify(s.rho - equations.q_of_qhat)
+        # rho is substituted before simplify: a numeric rho left in rho - q(qhat) cancels at run time.
+        V_of_qhat = sp.simplify((s.rho - equations.q_of_qhat).subs(s.rho, rho_value))
         if V_of_qhat.has(sp.Integral):
             raise NotImplementedError(
                 f"prior {model.prior.name}: SymPy found no closed form of q(qhat); "
@@ -69,12 +67,8 @@ class StateEvolutionMaps:
         self.rho = float(rho)
 
     def qhat_of(self, alpha, V):
-        """Return qhat = alpha E_xi[sum_y Z_out f_out^2] at q = rho - V."""
-        q = self.rho - V
-        expectation = gaussian_expectation(
-            lambda xi: self._qhat_integrand(xi, q, V), width_scale(q, V)
-        )
-        return alpha * expectation
+        """Return qhat = alpha E_xi[sum_y Z_out f_out^2] at q = rho - V (an integral over y for real labels)."""
+        return alpha * self._output_map.expectation(self.rho - V, V)
 
     def V_of(self, qhat):
         """Return V = rho - q(qhat)."""

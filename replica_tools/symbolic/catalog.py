@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from replica_tools.symbolic.models import Model, gaussian_prior, sign_channel
+from replica_tools.symbolic.models import (
+    Model,
+    gaussian_prior,
+    linear_channel,
+    noisy_sign_channel,
+    probit_channel,
+    sign_channel,
+    sign_flip_channel,
+)
 
 
 class UnknownNameError(ValueError):
@@ -95,8 +103,27 @@ PRIORS = {
     ),
 }
 
+# eta includes 0, where the channel is the sign channel, and excludes 1/2, where the label is a
+# fair coin independent of z: nothing can be learned and f_out vanishes. A rate above 1/2 is
+# the rate 1 - eta with the teacher's sign reversed, so it adds no model.
 CHANNELS = {
     "sign": Entry("sign", sign_channel, "y = sign(z)"),
+    "noisy-sign": Entry(
+        "noisy-sign", noisy_sign_channel, "y = sign(z) + sqrt(Delta) xi, real labels",
+        (Parameter("Delta", 0.1, 0.0, math.inf, "the label noise variance Delta"),),
+    ),
+    "sign-flip": Entry(
+        "sign-flip", sign_flip_channel, "y = sign(z), flipped with probability eta",
+        (Parameter("eta", 0.1, 0.0, 0.5, "the flip probability eta", low_open=False),),
+    ),
+    "probit": Entry(
+        "probit", probit_channel, "y = sign(z + sigma xi)",
+        (Parameter("sigma", 0.5, 0.0, math.inf, "the probit width sigma"),),
+    ),
+    "linear": Entry(
+        "linear", linear_channel, "y = z + sqrt(Delta) xi, real labels",
+        (Parameter("Delta", 0.1, 0.0, math.inf, "the label noise variance Delta"),),
+    ),
 }
 
 

@@ -6,7 +6,8 @@ normal distribution function ``ndtr`` (Phi, printed as H(-x)), which SymPy leave
 rewrite here is an identity, so it changes no value:
 
 - ``erfc(x) = 2 ndtr(-sqrt(2) x)`` and ``erf(x) = 2 ndtr(sqrt(2) x) - 1``;
-- ``c - c ndtr(x) = c ndtr(-x)``, so no complement is taken in floating point;
+- ``c - k ndtr(x) = (c - k) + k ndtr(-x)`` for 0 < k <= c, so no complement is taken in
+  floating point;
 - ``exp(a) / ndtr(x)^k = exp(a + k x^2 / 2) 2^k / erfcx(-x / sqrt 2)^k`` when the squares in the
   exponent cancel or what is left of it is bounded above, because ndtr underflows (x < -38)
   where the ratio is still representable;
@@ -25,6 +26,10 @@ class ndtr(sp.Function):
         x = self.args[0]
         return sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
 
+    def _eval_is_positive(self):
+        # Phi(x) > 0 for every real x, which lets SymPy see that a sum of Phi terms is positive.
+        return self.args[0].is_extended_real
+
     def _eval_rewrite_as_erfc(self, x, **kwargs):
         return sp.erfc(-x / sp.sqrt(2)) / 2
 
@@ -40,6 +45,9 @@ class erfcx(sp.Function):
     def fdiff(self, argindex=1):
         x = self.args[0]
         return 2 * x * erfcx(x) - 2 / sp.sqrt(sp.pi)
+
+    def _eval_is_positive(self):
+        return self.args[0].is_extended_real
 
     def _eval_rewrite_as_erfc(self, x, **kwargs):
         return sp.exp(x**2) * sp.erfc(x)
@@ -72,14 +80,21 @@ def to_ndtr(expr):
 
 
 def _complement_in_sum(expr):
-    """Rewrite ``c + k ndtr(x)`` with c = -k as ``-k ndtr(-x)``."""
+    """Rewrite ``c + k ndtr(x)`` with k < 0 <= c + k as ``(c + k) - k ndtr(-x)``.
+
+    Both terms of the result are non-negative, so no digits cancel when ndtr(x) is close to 1.
+    The case c = -k is the plain complement 1 - Phi(x) = Phi(-x).
+    """
     constant, rest = expr.as_independent(*expr.free_symbols, as_Add=True)
     if constant == 0:
         return expr
     for term in sp.Add.make_args(rest):
         coefficient, function = term.as_independent(ndtr, as_Mul=True)
-        if isinstance(function, ndtr) and sp.simplify(constant + coefficient) == 0:
-            return expr - constant - term - coefficient * ndtr(-function.args[0])
+        if not isinstance(function, ndtr):
+            continue
+        remainder = sp.simplify(constant + coefficient)
+        if remainder == 0 or (coefficient.is_negative and remainder.is_nonnegative):
+            return expr - constant - term + remainder - coefficient * ndtr(-function.args[0])
     return expr
 
 
@@ -144,7 +159,8 @@ def scale_ndtr(expr):
 
     ``expr`` is first expanded into a sum of products, so that each ratio is a single Mul.
     """
-    expanded = sp.expand(sp.powsimp(expr, combine="exp"), power_base=False, log=False)
+    # deep=False keeps denominators such as (4 V + 1)^(3/2) whole, so the ratios stay products.
+    expanded = sp.expand(sp.powsimp(expr, combine="exp"), deep=False, power_base=False, log=False)
     return expanded.replace(lambda e: e.is_Mul, _scale_ndtr_in_product)
 
 

@@ -6,7 +6,8 @@ from functools import cached_property
 import sympy as sp
 
 from replica_tools.symbolic import symbols as s
-from replica_tools.symbolic.channel import Channel, derive_output_functions
+from replica_tools.symbolic.channel import REAL_LABELS, Channel, derive_output_functions
+from replica_tools.symbolic.identities import ndtr
 from replica_tools.symbolic.prior import Prior, derive_input_functions
 
 
@@ -15,9 +16,51 @@ def sign_channel():
     return Channel(
         name="sign",
         p_out=sp.Heaviside(s.y * s.z),
-        labels=(sp.Integer(-1), sp.Integer(1)),
+        labels=SIGN_LABELS,
         latex_name=r"\mathrm{sign}",
     )
+
+
+# Channel parameters, for derivations that keep them symbolic; the catalog passes numbers.
+Delta = sp.Symbol("Delta", positive=True)  # variance of Gaussian label noise
+eta = sp.Symbol("eta", positive=True)  # probability that a label is flipped
+sigma = sp.Symbol("sigma", positive=True)  # width of the probit channel
+
+SIGN_LABELS = (sp.Integer(-1), sp.Integer(1))
+
+
+def _normal_density(x, mean, variance):
+    return sp.exp(-(x - mean) ** 2 / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+
+def noisy_sign_channel(Delta=Delta):
+    """Return y = sign(z) + sqrt(Delta) xi with xi ~ N(0, 1): y real, P_out = N(y; sign z, Delta)."""
+    Delta = sp.sympify(Delta)
+    p_out = (sp.Heaviside(s.z) * _normal_density(s.y, 1, Delta)
+             + sp.Heaviside(-s.z) * _normal_density(s.y, -1, Delta))
+    return Channel(name="noisy-sign", p_out=p_out, labels=REAL_LABELS,
+                   latex_name=r"\mathrm{sign} + \sqrt{\Delta}\,\xi")
+
+
+def sign_flip_channel(eta=eta):
+    """Return y = sign(z), flipped with probability eta: P_out(y | z) = (1 - eta) Theta(y z) + eta Theta(-y z)."""
+    eta = sp.sympify(eta)
+    p_out = (1 - eta) * sp.Heaviside(s.y * s.z) + eta * sp.Heaviside(-s.y * s.z)
+    return Channel(name="sign-flip", p_out=p_out, labels=SIGN_LABELS, latex_name=r"\mathrm{sign}_\eta")
+
+
+def probit_channel(sigma=sigma):
+    """Return y = sign(z + sigma xi) with xi ~ N(0, 1): P_out(y | z) = Phi(y z / sigma)."""
+    sigma = sp.sympify(sigma)
+    return Channel(name="probit", p_out=ndtr(s.y * s.z / sigma), labels=SIGN_LABELS,
+                   latex_name=r"\mathrm{probit}")
+
+
+def linear_channel(Delta=Delta):
+    """Return y = z + sqrt(Delta) xi with xi ~ N(0, 1): y real, P_out = N(y; z, Delta)."""
+    Delta = sp.sympify(Delta)
+    return Channel(name="linear", p_out=_normal_density(s.y, s.z, Delta), labels=REAL_LABELS,
+                   latex_name=r"\mathrm{linear}")
 
 
 def gaussian_prior(rho=s.rho):
