@@ -178,6 +178,17 @@ class RSFreeEntropy:
                             for parameter, equation in self.saddle_point_equations.items()}
         return Phi, right_hand_sides
 
+    @cached_property
+    def qhat_equation_by_parts(self):
+        """The Bayes-optimal qhat equation -2 alpha d_q Psi_out after Gaussian integration by parts.
+
+        The derivative brings down factors of xi from Z_out*(y, m xi / sqrt(q), ...) and
+        log Z_out(y, sqrt(q) xi, ...); integrating them by parts leaves expectations of
+        squared ratios, the form alpha E_xi[sum_y Z_out f_out^2] of the state evolution.
+        """
+        rhs = self.bayes_optimal[1][s.qhat]
+        return gaussian_integration_by_parts(rhs, sign_substitution={s.q: self.rho - s.V})
+
     def gradient(self):
         """The six partial derivatives of Phi_RS, keyed by order parameter."""
         return {parameter: sp.diff(self.Phi, parameter) for parameter in ORDER_PARAMETERS}
@@ -196,36 +207,62 @@ def rs_free_entropy(model, teacher=None):
     return RSFreeEntropy(model, teacher, Psi_w_integral, Psi_w, Psi_out, Phi)
 
 
-def gaussian_integration_by_parts(expr, var=s.xi):
-    """Apply E[xi g(xi)] = E[g'(xi)] (Stein's lemma) inside every Gaussian integral over ``var``.
+def integrand_of(expr, var=s.xi):
+    """The integrand of a linear combination of integrals over ``var`` on the line, as one expression.
 
-    Each term xi^k g(xi) of an integrand N(xi) h(xi) becomes xi^(k-1) g' + (k - 1) xi^(k-2) g,
-    repeated until no term has an explicit power of xi in front. This is the integration by
-    parts that turns d_q Psi_out into an expectation of f_out^2.
+    By linearity, ``expr`` equals the integral of the result over the line.
     """
-    weight = standard_normal_pdf(var)
+    def take(integral):
+        (variable, lower, upper), = integral.limits
+        if variable != var or lower != -sp.oo or upper != sp.oo:
+            raise ValueError(f"{integral} is not an integral over {var} on the real line")
+        return integral.function
 
-    def reduce_term(term):
-        power, rest = sp.Integer(0), []
+    return expr.replace(lambda e: isinstance(e, sp.Integral), take)
+
+
+def gaussian_integration_by_parts(expr, var=s.xi, sign_substitution=None, max_rounds=4):
+    """Apply Gaussian integration by parts inside every integral over ``var`` on the real line.
+
+    In each term of an integrand, the exponential factors are collected into exp(c var^2 + ...)
+    and the explicit powers of ``var`` in front are taken out. With c < 0,
+    int var exp(c var^2) h = -1 / (2 c) int exp(c var^2) h' (Stein's lemma when c = -1/2), so
+    a term var^k exp(c var^2) g becomes -1 / (2 c) exp(c var^2) d/dvar[var^(k-1) g]. This is the
+    step that turns d_q Psi_out into expectations of f_out^2. A term whose quadratic coefficient
+    SymPy cannot show negative is left as it is, and so are terms that still carry a power of
+    ``var`` after ``max_rounds`` steps. ``sign_substitution`` is applied to c only to decide
+    its sign, for example q = rho - V with V > 0 where the integrand has V = rho - q.
+    """
+    def split(term):
+        power, exponent, rest = sp.Integer(0), sp.Integer(0), []
         for factor in sp.Mul.make_args(term):
             if factor == var:
                 power += 1
             elif factor.is_Pow and factor.base == var and factor.exp.is_Integer and factor.exp > 0:
                 power += factor.exp
+            elif isinstance(factor, sp.exp):
+                exponent += factor.args[0]
             else:
                 rest.append(factor)
-        if power == 0:
+        return power, sp.expand(exponent), sp.Mul(*rest)
+
+    def reduce_term(term, rounds):
+        power, exponent, rest = split(term)
+        if power == 0 or rounds == 0:
             return term
-        g = sp.Mul(*rest)
-        lowered = var ** (power - 1) * sp.diff(g, var) + (power - 1) * var ** (power - 2) * g
-        return sp.Add(*(reduce_term(part) for part in sp.Add.make_args(sp.expand(lowered, deep=False))))
+        c = exponent.coeff(var, 2)
+        if not sp.simplify(c.subs(sign_substitution or {})).is_negative:
+            return term
+        weight = sp.exp(c * var**2)
+        g = var ** (power - 1) * rest * sp.exp(exponent - c * var**2)
+        lowered = sp.expand_mul(-weight * sp.diff(g, var) / (2 * c))
+        return sp.Add(*(reduce_term(part, rounds - 1) for part in sp.Add.make_args(lowered)))
 
     def rewrite(integral):
         (variable, lower, upper), = integral.limits
         if variable != var or lower != -sp.oo or upper != sp.oo:
             return integral
-        body = integral.function / weight
-        reduced = sp.Add(*(reduce_term(term) for term in sp.Add.make_args(sp.expand(body, deep=False))))
-        return sp.Integral(reduced * weight, (var, -sp.oo, sp.oo))
+        terms = sp.Add.make_args(sp.expand_mul(integral.function))
+        return sp.Integral(sp.Add(*(reduce_term(term, max_rounds) for term in terms)), (var, -sp.oo, sp.oo))
 
     return expr.replace(lambda e: isinstance(e, sp.Integral), rewrite)
