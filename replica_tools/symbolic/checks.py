@@ -292,15 +292,18 @@ def check_se_equals_rs(model, free_entropy=None, q_of_qhat=None, qhat_integrand=
     """
     name = "SE maps = RS saddle-point equations"
     free_entropy = free_entropy or rs_free_entropy(model)
-    equations = state_evolution_equations(model)
+    if q_of_qhat is None or qhat_integrand is None:
+        equations = state_evolution_equations(model)
+        q_of_qhat = equations.q_of_qhat if q_of_qhat is None else q_of_qhat
+        qhat_integrand = equations.qhat_integrand if qhat_integrand is None else qhat_integrand
     rhs = _bayes_optimal_rhs(free_entropy)
     rho = numeric_rho(model)
 
-    se_q = equations.q_of_qhat if q_of_qhat is None else q_of_qhat
+    se_q = q_of_qhat
     q_points = [{s.qhat: sp.Rational(7, 3), s.rho: rho}, {s.qhat: sp.Rational(1, 5), s.rho: rho}]
     q_result = compare(name, se_q, rhs[s.q], q_points, "q equation")
 
-    integrand = equations.qhat_integrand if qhat_integrand is None else qhat_integrand
+    integrand = qhat_integrand
     qhat_result = _compare_integrands(name, s.alpha * integrand * standard_normal_pdf(s.xi),
                                       free_entropy.qhat_equation_by_parts, free_entropy.rho,
                                       "qhat equation after integration by parts")
