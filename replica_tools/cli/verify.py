@@ -4,8 +4,9 @@ import json
 import sys
 from pathlib import Path
 
-from replica_tools.cli.arguments import (TESTED_RANGE_REASON, UsageError, add_model_arguments, check_output_folder,
-                                         float_in_range, model_from_args)
+from replica_tools.cli.arguments import (TESTED_RANGE_REASON, UsageError, add_model_arguments, float_in_range,
+                                         model_from_args)
+from replica_tools.cli.latex import check_output_file
 from replica_tools.reports import audit
 from replica_tools.reports.files import write_atomic
 from replica_tools.solvers.state_evolution import TESTED_ALPHA
@@ -44,7 +45,7 @@ def run(args):
     if args.no_slides and args.markdown:
         raise UsageError("--markdown writes the slide audit, which --no-slides skips", PROG)
     if args.markdown:
-        check_output_folder(args.markdown.parent if str(args.markdown.parent) else Path("."), "--markdown", PROG)
+        check_output_file(args.markdown, "--markdown", PROG)
     model = model_from_args(args, PROG)
 
     claims = None
