@@ -4,7 +4,7 @@ Run it as ``python derivations/slides_audit.py [--write docs/slides-audit.md]``;
 verify`` runs the same claims. Each ``Claim`` transcribes one equation of the slides as it is
 written there (the extracted text and the reading are in ``slides_transcription.md``, under the
 same label) and compares it with what the toolkit derives from the model declaration. The
-transcriptions are claims to check: several are wrong on purpose of being faithful.
+transcriptions are claims to check, and several are wrong because they keep the slides' typos.
 """
 
 import argparse
@@ -45,7 +45,7 @@ GENERAL_POINT = {Q: sp.Rational(9, 10), Qhat: sp.Rational(1, 5), s.q: sp.Rationa
 
 @lru_cache(maxsize=1)
 def model():
-    """The reference perceptron at rho = 1, as on the slides."""
+    """Return the reference perceptron at rho = 1, as on the slides."""
     return perceptron(rho=1)
 
 
@@ -55,7 +55,7 @@ def free_entropy():
 
 
 def bayes_optimal(parameter):
-    """The right-hand side of a saddle-point equation after the Nishimori reduction."""
+    """Return the right-hand side of a saddle-point equation after the Nishimori reduction."""
     return free_entropy().bayes_optimal[1][parameter]
 
 
@@ -206,7 +206,7 @@ def gamp_run():
 
 
 def slide_gamp_step(onsager_from_previous_v):
-    """The slides' second step from the toolkit's first, as NumPy: (f_out, w_hat, v)."""
+    """Compute the slides' second GAMP step from the toolkit's first: (f_out, w_hat, v)."""
     numpy_model, instance, X_squared, start, first, _ = gamp_run()
     n = instance.X.shape[1]
     V_next = X_squared @ first.v / n
@@ -300,9 +300,9 @@ def check_se_mhat_definition():
 def _gaussian_mean_closed_form(expr, var):
     """E_var[expr] for var ~ N(0, 1) and expr polynomial in var, term by term.
 
-    The factors free of ``var`` stay outside the integral: ``integrate_over_line`` expands its
-    argument, which would otherwise move exp(-var^2 / 2) into a denominator such as
-    1 / (1 + 1/qhat) and leave SymPy's ``integrate`` a form it takes seconds to give up on.
+    The factors free of ``var`` stay outside the integral. ``integrate_over_line`` expands its
+    argument, which would move exp(-var^2 / 2) into a denominator such as 1 / (1 + 1/qhat), and
+    SymPy's ``integrate`` then takes seconds to return that form unevaluated.
     """
     total = 0
     for term in sp.Add.make_args(sp.expand(expr)):

@@ -102,8 +102,8 @@ def test_transcription_file_lists_every_label(claims):
 
 
 def test_docs_page_matches_audit(results):
-    # The summary and the verdict table of docs/slides-audit.md must be those of a fresh run; the
-    # sections below hold measured residuals, which may move in their last digits.
+    # The summary and the verdict table of docs/slides-audit.md must be those of a fresh run. The
+    # sections below them quote measured residuals, which may move in their last digits.
     generated = audit.to_markdown(results).split("\n## ")[0]
     assert DOCS.read_text(encoding="utf-8").split("\n## ")[0] == generated
 
@@ -140,7 +140,20 @@ def test_verify_writes_markdown(tmp_path, capsys, cached_audit):
 
 
 def test_missing_transcription_is_usage_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(audit, "find_transcription",
-                        lambda start=None: (_ for _ in ()).throw(audit.TranscriptionNotFoundError("not found here")))
+    def missing(start=None):
+        raise audit.TranscriptionNotFoundError("not found here")
+
+    monkeypatch.setattr(audit, "find_transcription", missing)
     assert main(["verify", "--no-checks"]) == 2
     assert "not found here" in capsys.readouterr().err
+
+
+def test_derivation_script_writes_page(tmp_path, capsys, monkeypatch, results):
+    import slides_audit
+
+    monkeypatch.setattr(slides_audit, "run_audit", lambda claims: results)
+    run_script = slides_audit.main
+    target = tmp_path / "page.md"
+    assert run_script(["--write", str(target)]) == 0
+    assert f"{len(EXPECTED)} equations: {sum(EXPECTED.values())} hold" in capsys.readouterr().out
+    assert target.read_text(encoding="utf-8").split("\n## ")[0] == DOCS.read_text(encoding="utf-8").split("\n## ")[0]

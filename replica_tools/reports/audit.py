@@ -111,7 +111,7 @@ def verdict_counts(results):
 
 
 def verdict_line(claim, verdict):
-    """One line per equation: the label, the name, holds or differs, and for a difference the fix."""
+    """Format one line per equation: label, name, verdict, and for a difference the derived form."""
     if verdict.holds:
         return f"{claim.label:7} {claim.name}: holds"
     line = f"{claim.label:7} {claim.name}: differs"
@@ -123,7 +123,7 @@ def verdict_line(claim, verdict):
 
 
 def records(results):
-    """The results as JSON-ready dictionaries."""
+    """Return the results as JSON-ready dictionaries."""
     return [
         {"label": claim.label, "name": claim.name, "slide": claim.slide, "statement": claim.statement,
          "holds": verdict.holds, "detail": verdict.detail, "corrected": verdict.corrected, "point": verdict.point}
@@ -132,7 +132,7 @@ def records(results):
 
 
 def to_markdown(results):
-    """The audit as a Markdown page: a summary, then one section per equation."""
+    """Format the audit as a Markdown page: a summary, then one section per equation."""
     holding, differing = verdict_counts(results)
     lines = [
         "# Audit of the lecture slides' equations",

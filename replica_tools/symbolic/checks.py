@@ -48,7 +48,7 @@ class CheckResult:
     """The outcome of one identity check.
 
     ``status`` is ``"holds"``, ``"fails"`` or ``"does not apply"``. ``residual`` is the largest
-    difference of the two sides found (relative to the larger side, or absolute for a gradient),
+    difference of the two sides found (relative to the larger side, or the scaled gradient),
     ``counterexample`` the point where a failing check saw it, and ``method`` how it was decided.
     """
 
@@ -155,12 +155,12 @@ def _count(points):
 
 
 def not_applicable(name, reason):
-    """A result for a check that does not apply to the model, with the reason."""
+    """Return the result of a check that does not apply to the model, with the reason."""
     return CheckResult(name, NOT_APPLICABLE, reason, method="not run")
 
 
 def numeric_rho(model, rho=1):
-    """The teacher's rho as a number: the model's own, or ``rho`` if the model keeps it symbolic."""
+    """Return the teacher's rho as a number: the model's own, or ``rho`` if the model keeps it symbolic."""
     value = sp.sympify(model.rho).subs(s.rho, rho)
     return value if value.is_number else sp.Integer(rho)
 
@@ -190,7 +190,7 @@ def _finite_labels_or_reason(model, name):
 
 
 def check_f_out_is_log_derivative(model, f_out=None):
-    """f_out = d_omega log Z_out for every label. ``f_out``: an expression or {label: expression}."""
+    """Check f_out = d_omega log Z_out for every label. ``f_out``: an expression or {label: expression}."""
     name = "f_out = d_omega log Z_out"
     reason = _finite_labels_or_reason(model, name)
     if reason:
@@ -204,7 +204,7 @@ def check_f_out_is_log_derivative(model, f_out=None):
 
 
 def _combine(name, results):
-    """One result from several: the first failure, else holds with the largest residual."""
+    """Combine results into one: the first failure, or else a pass with the largest residual."""
     for result in results:
         if not result.holds:
             return CheckResult(name, result.status, result.detail, result.residual, result.counterexample,
@@ -215,7 +215,7 @@ def _combine(name, results):
 
 
 def df_out_integral_form(channel, label):
-    """The integral form of d_omega f_out, built from P_out by Gaussian integrals over z.
+    """Build the integral form of d_omega f_out from P_out by Gaussian integrals over z.
 
     d_omega f_out = int dz P_out (z - omega)^2 e^{-(z-omega)^2/2V} / (V^2 int dz P_out e^{...})
     - 1/V - f_out^2, with f_out = int dz P_out (z - omega) e^{...} / (V int dz P_out e^{...}).
@@ -232,7 +232,7 @@ def df_out_integral_form(channel, label):
 
 
 def check_df_out_integral_form(model, df_out=None):
-    """The integral form of d_omega f_out equals the derivative of the derived f_out."""
+    """Check that the integral form of d_omega f_out equals the derivative of the derived f_out."""
     name = "d_omega f_out integral form"
     reason = _finite_labels_or_reason(model, name)
     if reason:
@@ -271,7 +271,7 @@ def check_output_nishimori(model, df_out=None, q_fractions=(sp.Rational(3, 10), 
 
 
 def check_prior_variance(model, variance=None):
-    """The variance of the tilted prior in GAMP form equals Sigma d_R f_w."""
+    """Check that the variance of the tilted prior in GAMP form equals Sigma d_R f_w."""
     name = "variance = Sigma d_R f_w"
     inputs = model.input
     claimed = inputs.variance_gamp if variance is None else variance
@@ -285,7 +285,7 @@ def _bayes_optimal_rhs(free_entropy):
 
 
 def check_se_equals_rs(model, free_entropy=None, q_of_qhat=None, qhat_integrand=None):
-    """The state-evolution maps equal the RS saddle-point equations after the Nishimori reduction.
+    """Check that the SE maps equal the RS saddle-point equations after the Nishimori reduction.
 
     q: the SE map E_xi[Z_w f_w^2] against -2 d_qhat Psi_w at Qhat = 0, mhat = qhat
     (symbolically when both have closed forms). qhat: alpha E_xi[sum_y Z_out f_out^2] against

@@ -47,12 +47,12 @@ def gaussian_expectation(integrand, var=s.xi):
 
 
 def nishimori_substitution(rho):
-    """The Bayes-optimal values of Q, Qhat, m, mhat in terms of q, qhat and the teacher's rho."""
+    """Return the Bayes-optimal values of Q, Qhat, m, mhat in terms of q, qhat and the teacher's rho."""
     return {Q: rho, Qhat: sp.Integer(0), m: s.q, mhat: s.qhat}
 
 
 def _labels(channel):
-    """The label set, or (y,) for a channel whose labels are real numbers."""
+    """Return the label set, or (y,) for a channel whose labels are real numbers."""
     return channel.labels if channel.labels else (s.y,)
 
 
@@ -182,15 +182,15 @@ class RSFreeEntropy:
     def qhat_equation_by_parts(self):
         """The Bayes-optimal qhat equation -2 alpha d_q Psi_out after Gaussian integration by parts.
 
-        The derivative brings down factors of xi from Z_out*(y, m xi / sqrt(q), ...) and
-        log Z_out(y, sqrt(q) xi, ...); integrating them by parts leaves expectations of
-        squared ratios, the form alpha E_xi[sum_y Z_out f_out^2] of the state evolution.
+        The derivative brings down factors of xi from Z_out*(y, m xi / sqrt(q), ...) and from
+        log Z_out(y, sqrt(q) xi, ...). Integrating them by parts leaves expectations of squared
+        ratios, which is the form alpha E_xi[sum_y Z_out f_out^2] of the state evolution.
         """
         rhs = self.bayes_optimal[1][s.qhat]
         return gaussian_integration_by_parts(rhs, sign_substitution={s.q: self.rho - s.V})
 
     def gradient(self):
-        """The six partial derivatives of Phi_RS, keyed by order parameter."""
+        """Return the six partial derivatives of Phi_RS, keyed by order parameter."""
         return {parameter: sp.diff(self.Phi, parameter) for parameter in ORDER_PARAMETERS}
 
 
@@ -208,7 +208,7 @@ def rs_free_entropy(model, teacher=None):
 
 
 def integrand_of(expr, var=s.xi):
-    """The integrand of a linear combination of integrals over ``var`` on the line, as one expression.
+    """Return the integrand of a linear combination of integrals over ``var`` on the line.
 
     By linearity, ``expr`` equals the integral of the result over the line.
     """
