@@ -140,3 +140,16 @@ def test_reference_rho_stays_symbolic_in_formulas(capsys):
 def test_formulas_q_of_qhat_reduction(document):
     q_equation = next(formula for formula in document.formulas() if formula.key == "q:bayes")
     assert sp.simplify(q_equation.source - s.qhat / (1 + s.qhat)) == 0
+
+
+def test_formulas_print_latex(capsys):
+    assert main(["formulas"]) == 0
+    output = capsys.readouterr().out
+    assert r"Z_{\mathrm{out}}\left(1, \omega, V\right) = H\left(- \frac{\omega}{\sqrt{V}}\right)" in output
+    assert r"f_w(\Sigma, R) = \frac{R \rho}{\Sigma + \rho}" in output
+    assert "% Z_out(y=1)" in output
+
+
+def test_formulas_for_catalog_rho(capsys):
+    assert main(["formulas", "--rho", "2"]) == 0
+    assert r"f_w(\Sigma, R) = \frac{2 R}{\Sigma + 2}" in capsys.readouterr().out
