@@ -71,10 +71,13 @@ def run_formulas_command(args):
 
 
 def _formulas_model(args):
-    # Without flags the formulas keep rho symbolic, as the command always printed them.
+    # Without model flags the formulas keep rho symbolic, as the command always printed them.
     from replica_tools.symbolic import perceptron
+    from replica_tools.symbolic.catalog import CHANNELS, PRIORS
 
-    given = [name for name in ("rho",) if getattr(args, name, None) is not None]
+    parameter_names = {parameter.name for table in (PRIORS, CHANNELS) for entry in table.values()
+                       for parameter in entry.parameters}
+    given = [name for name in parameter_names if getattr(args, name, None) is not None]
     if args.prior == "gaussian" and args.channel == "sign" and not given:
         return perceptron()
     return model_from_args(args, "replica-tools formulas")
