@@ -1,256 +1,189 @@
-"""Audit of formulas stated in lecture slides on the perceptron's generalization error.
+"""Audit of equations transcribed from lecture slides against what the toolkit derives.
 
-The project started from a set of lecture slides (in Chinese) on the generalization error of
-the perceptron, whose equations were typeset by hand. The slides are not part of this
-repository. Each ``Claim`` below transcribes one of their formulas as a SymPy expression (a
-claim to check, not code to use) and compares it with what the toolkit derives from the model
-declaration: exactly where SymPy can decide, otherwise at several points with mpmath at 30
-digits.
+The transcription itself lives in ``derivations/slides_audit.py`` (one ``Claim`` per equation,
+with the slide it comes from) next to ``derivations/slides_transcription.md`` (the extracted
+text). This module holds what the audit needs around it: the verdict type, the comparison of a
+transcribed expression with a derived one, the run, and the text, JSON and Markdown reports.
 """
 
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import mpmath
 import sympy as sp
 
-from replica_tools.symbolic import Channel, perceptron
-from replica_tools.symbolic import symbols as s
-from replica_tools.symbolic.channel import derive_partition_function
-from replica_tools.symbolic.replica import state_evolution_equations
+from replica_tools.symbolic.checks import numeric_value
 
 DIGITS = 30
-Delta = sp.Symbol("Delta", positive=True)
+TRANSCRIPTION_MODULE = "slides_audit"
+TRANSCRIPTION_FILE = Path("derivations") / "slides_audit.py"
+
+
+class TranscriptionNotFoundError(FileNotFoundError):
+    """The slide transcription is not where the audit looks for it."""
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Outcome of one check: whether the claim holds, and the evidence in one sentence."""
+    """Outcome of one comparison.
+
+    ``detail`` is the evidence in one sentence. For an equation that differs, ``corrected`` is
+    the form the toolkit derives and ``point`` a point where the two disagree, with both values.
+    """
 
     holds: bool
     detail: str
+    corrected: str = None
+    point: str = None
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One formula as stated on the slides, with the check against the derivation."""
+    """One equation as the slides state it, and the check against the derivation.
 
+    ``label`` is the equation's number in the transcription (S4.10 is the tenth equation of
+    slide 4), ``slide`` the slide's heading and ``statement`` the reading of the extracted text.
+    """
+
+    label: str
     name: str
-    section: str
+    slide: str
     statement: str
     check: Callable[[], Verdict]
 
 
-def _compare(claimed, derived, points, what):
-    """Compare two expressions exactly if SymPy decides, else numerically at ``points``."""
-    difference = sp.simplify(claimed - derived)
-    if difference == 0:
+def _format(value):
+    return mpmath.nstr(value, 10)
+
+
+def compare(claimed, derived, points, what, corrected=None):
+    """Compare a transcribed expression with a derived one.
+
+    Exactly when SymPy reduces the difference to 0, otherwise at ``points`` with mpmath at
+    ``DIGITS`` digits (integrals by quadrature). ``corrected`` is reported when they differ.
+    """
+    difference = claimed - derived
+    if not difference.has(sp.Integral) and sp.simplify(difference.rewrite(sp.erfc)) == 0:
         return Verdict(True, f"{what}: equal to the derived expression (symbolic simplification)")
-    for point in points:
-        claimed_value = sp.N(claimed.subs(point), DIGITS)
-        derived_value = sp.N(derived.subs(point), DIGITS)
-        tolerance = sp.Float(10) ** (5 - DIGITS) * max(1, abs(derived_value))
-        if abs(claimed_value - derived_value) > tolerance:
-            at = ", ".join(f"{symbol} = {value}" for symbol, value in point.items())
-            return Verdict(
-                False,
-                f"{what}: at {at} the claim gives {sp.N(claimed_value, 8)}, the derivation "
-                f"{sp.N(derived_value, 8)}",
-            )
-    return Verdict(True, f"{what}: equal to the derived expression at {len(points)} points, {DIGITS} digits")
+    with mpmath.workdps(DIGITS + 10):
+        for point in points:
+            claimed_value = numeric_value(claimed, point, DIGITS)
+            derived_value = numeric_value(derived, point, DIGITS)
+            tolerance = mpmath.mpf(10) ** (5 - DIGITS) * max(1, abs(derived_value))
+            if abs(claimed_value - derived_value) > tolerance:
+                at = ", ".join(f"{symbol} = {value}" for symbol, value in point.items())
+                return Verdict(
+                    False,
+                    f"{what}: at {at} the slide gives {_format(claimed_value)}, the derivation "
+                    f"{_format(derived_value)}",
+                    corrected,
+                    f"{at}: {_format(claimed_value)} (slide) against {_format(derived_value)} (derived)",
+                )
+    count = "1 point" if len(points) == 1 else f"{len(points)} points"
+    return Verdict(True, f"{what}: equal to the derived expression at {count}, {DIGITS} digits")
 
 
-SIGMA_R_POINTS = [{s.Sigma: 2, s.R: 1}, {s.Sigma: sp.Rational(1, 3), s.R: -4}]
-GAMMA_LAMBDA_POINTS = [{s.gamma: sp.Rational(3, 2), s.Lambda: sp.Rational(1, 2)}, {s.gamma: -2, s.Lambda: 5}]
-OUTPUT_POINTS = [
-    {s.omega: sp.Rational(3, 10), s.V: sp.Rational(1, 2), s.y: sp.Rational(7, 10), Delta: sp.Rational(1, 4)},
-    {s.omega: -2, s.V: 3, s.y: sp.Rational(-3, 2), Delta: 2},
-]
+def all_hold(verdicts, separator="; "):
+    """Combine verdicts: holds if each holds; the details joined, the first failure's correction kept."""
+    failed = [verdict for verdict in verdicts if not verdict.holds]
+    detail = separator.join(verdict.detail for verdict in verdicts)
+    if not failed:
+        return Verdict(True, detail)
+    return Verdict(False, detail, failed[0].corrected, failed[0].point)
 
 
-def _reference_inputs():
-    return perceptron(rho=1).input
-
-
-def _check_replica_prior():
-    inputs = _reference_inputs()
-    claimed = sp.exp(s.gamma**2 / (2 * (s.Lambda + 1))) / sp.sqrt(s.Lambda + 1)
-    return _compare(claimed, inputs.Z_w, GAMMA_LAMBDA_POINTS, "Z_w(gamma, Lambda)")
-
-
-def _check_replica_mean():
-    inputs = _reference_inputs()
-    mean = _compare(s.gamma / (1 + s.Lambda), inputs.f_w, GAMMA_LAMBDA_POINTS, "f_w")
-    slope = _compare(1 / (1 + s.Lambda), sp.diff(inputs.f_w, s.gamma), GAMMA_LAMBDA_POINTS, "d_gamma f_w")
-    return Verdict(mean.holds and slope.holds, f"{mean.detail}; {slope.detail}")
-
-
-def _check_relaxed_bp_mean():
-    return _compare(s.R / (1 + s.Sigma), _reference_inputs().f_w_gamp, SIGMA_R_POINTS, "w_hat = f_w(Sigma, R)")
-
-
-def _check_relaxed_bp_variance():
-    verdict = _compare(1 / (1 + s.Sigma), _reference_inputs().variance_gamp, SIGMA_R_POINTS, "v")
-    if verdict.holds:
-        return verdict
-    return Verdict(False, verdict.detail + ". 1/(1+Sigma) is d_R f_w; the variance is Sigma d_R f_w = Sigma/(1+Sigma)")
-
-
-def _check_gamp_summary_update():
-    inputs = _reference_inputs()
-    mean = _compare(s.Sigma / (1 + s.R), inputs.f_w_gamp, SIGMA_R_POINTS, "w_hat")
-    variance = _compare(1 / (1 + s.R), inputs.variance_gamp, SIGMA_R_POINTS, "v")
-    holds = mean.holds and variance.holds
-    detail = f"{mean.detail}; {variance.detail}"
-    if not holds:
-        detail += ". Sigma and R are swapped: the derived update is w_hat = R/(1+Sigma), v = Sigma/(1+Sigma)"
-    return Verdict(holds, detail)
-
-
-def _check_df_out_integral_form():
-    # The integral form, evaluated by quadrature for the sign channel with y = +1, against the derived d_omega f_out.
-    model = perceptron(rho=1)
-    derived = model.output.df_out[1]
-    for omega, V in (("0.3", "0.5"), ("-2", "3"), ("1.5", "0.1")):
-        omega, V = mpmath.mpf(omega), mpmath.mpf(V)
-
-        def moment(power):
-            # P_out(+1|z) = Theta(z) restricts the integral to z > 0.
-            return mpmath.quad(lambda z: (z - omega) ** power * mpmath.exp(-(z - omega) ** 2 / (2 * V)), [0, mpmath.inf])
-
-        f_out = moment(1) / (V * moment(0))
-        claimed = moment(2) / (V**2 * moment(0)) - 1 / V - f_out**2
-        value = sp.N(derived.subs({s.omega: sp.Float(omega, DIGITS), s.V: sp.Float(V, DIGITS)}).rewrite(sp.erfc), DIGITS)
-        if abs(claimed - mpmath.mpf(str(value))) > mpmath.mpf(10) ** (8 - DIGITS) * abs(claimed):
-            return Verdict(False, f"at omega = {omega}, V = {V}: claim {mpmath.nstr(claimed, 8)}, derivation {value:.8g}")
-    return Verdict(True, "d_omega f_out: the integral form equals the derived expression at 3 points (y = +1)")
-
-
-def _noisy_sign_channel():
-    """P_out(y|z) = N(y; sign z, Delta): a sign teacher with Gaussian label noise of variance Delta."""
-    def normal(y, mean):
-        return sp.exp(-(y - mean) ** 2 / (2 * Delta)) / sp.sqrt(2 * sp.pi * Delta)
-    p_out = sp.Heaviside(s.z) * normal(s.y, 1) + sp.Heaviside(-s.z) * normal(s.y, -1)
-    return Channel(name="noisy sign", p_out=p_out, labels=()), normal
-
-
-def _check_noisy_Z_out():
-    channel, normal = _noisy_sign_channel()
-    derived = derive_partition_function(channel, s.y).rewrite(sp.erfc)
-    x = s.omega / sp.sqrt(2 * s.V)
-    claimed = normal(s.y, 1) * (1 + sp.erf(x)) + normal(s.y, -1) * (1 - sp.erf(x)) / 2
-    verdict = _compare(claimed, derived, OUTPUT_POINTS, "Z_out with label noise")
-    if verdict.holds:
-        return verdict
-    return Verdict(False, verdict.detail + ". The first term lacks the factor 1/2 of Phi(omega/sqrt V) = (1 + erf)/2")
-
-
-def _check_noisy_f_out():
-    channel, normal = _noisy_sign_channel()
-    Z_out = derive_partition_function(channel, s.y)
-    derived = sp.diff(sp.log(Z_out), s.omega).rewrite(sp.erfc)
-    gaussian_in_omega = sp.exp(-s.omega**2 / (2 * s.V)) / sp.sqrt(2 * sp.pi * s.V)
-    claimed = (normal(s.y, 1) - normal(s.y, -1)) / Z_out.rewrite(sp.erfc) * gaussian_in_omega
-    return _compare(claimed, derived, OUTPUT_POINTS, "f_out with label noise (using the derived Z_out)")
-
-
-def _expectation(expr_of_xi):
-    function = sp.lambdify(s.xi, expr_of_xi, modules=[{"ndtr": mpmath.ncdf}, "mpmath"])
-    return mpmath.quad(lambda x: function(x) * mpmath.npdf(x), [-40, -3, 0, 3, 40])
-
-
-def _check_se_qhat_alpha():
-    # Slides: qhat^t = -int dp dz N(p; 0, m) N(z; p, 1 - m) d_p f_out(p, sign z, 1 - m), with no alpha.
-    model = perceptron(rho=1)
-    m = sp.Rational(2, 5)
-    alpha = 3
-    claimed = 0
-    for label in model.channel.labels:
-        # The z integral of N(z; p, 1 - m) over the half line of label y is Z_out(y, p, 1 - m).
-        df_out = model.output.df_out[label].subs({s.omega: sp.sqrt(m) * s.xi, s.V: 1 - m})
-        Z_out = model.output.Z_out[label].subs({s.omega: sp.sqrt(m) * s.xi, s.V: 1 - m})
-        claimed -= _expectation(Z_out * df_out)
-    derived = alpha * _expectation(state_evolution_equations(model).qhat_integrand.subs({s.rho: 1, s.q: m}))
-    ratio = derived / claimed
-    if abs(ratio - 1) < mpmath.mpf(10) ** -20:
-        return Verdict(True, "qhat: equal to alpha E[Z_out f_out^2]")
-    return Verdict(
-        False,
-        f"qhat at m = {m}, alpha = {alpha}: the claim gives {mpmath.nstr(claimed, 10)}, the state evolution "
-        f"{mpmath.nstr(derived, 10)} (ratio {mpmath.nstr(ratio, 10)}): the factor alpha is missing",
-    )
-
-
-def _check_q_of_qhat():
-    equations = state_evolution_equations(perceptron(rho=1))
-    return _compare(s.qhat / (1 + s.qhat), equations.q_of_qhat, [{s.qhat: sp.Rational(7, 3)}], "q(qhat)")
-
-
-def _check_qhat_erf_form():
-    equations = state_evolution_equations(perceptron(rho=1))
-    for q_value in ("0.2", "0.9"):
-        q = mpmath.mpf(q_value)
-        derived = _expectation(equations.qhat_integrand.subs({s.rho: 1, s.q: sp.Float(q_value, DIGITS)}))
-
-        def claimed_integrand(x):
-            # 1 + erf(a) = erfc(-a), evaluated so that no digits cancel.
-            return 2 / mpmath.pi / (1 - q) * mpmath.exp(-q * x**2 / (1 - q)) / mpmath.erfc(
-                -mpmath.sqrt(q) * x / mpmath.sqrt(2 * (1 - q))
-            )
-
-        claimed = mpmath.quad(lambda x: claimed_integrand(x) * mpmath.npdf(x), [-40, -3, 0, 3, 40])
-        if abs(claimed - derived) > mpmath.mpf(10) ** (5 - DIGITS) * derived:
-            return Verdict(False, f"at q = {q_value}: claim {mpmath.nstr(claimed, 10)}, derivation {mpmath.nstr(derived, 10)}")
-    return Verdict(True, "qhat/alpha: equal to the derived expectation at q = 0.2 and 0.9, 30 digits")
-
-
-def _check_generalization_error():
-    # P(sign u != sign v) for standard Gaussians with correlation c, by quadrature, against arccos(c)/pi.
-    for c in ("0.3", "0.9", "-0.5"):
-        c = mpmath.mpf(c)
-        # v = c u + sqrt(1 - c^2) e: for u > 0 the signs differ when e < -c u / sqrt(1 - c^2).
-        probability = 2 * mpmath.quad(lambda u: mpmath.npdf(u) * mpmath.ncdf(-c * u / mpmath.sqrt(1 - c**2)), [0, mpmath.inf])
-        if abs(probability - mpmath.acos(c) / mpmath.pi) > mpmath.mpf(10) ** -15:
-            return Verdict(False, f"at correlation {c}: P(signs differ) = {probability}")
-    return Verdict(
-        True,
-        "P(sign x.w* != sign x.w_hat) = arccos(c)/pi by quadrature at 3 correlations; with c = m/sqrt(rho q) and m = q "
-        "(Nishimori) this is arccos(sqrt(q/rho))/pi",
-    )
-
-
-CLAIMS = (
-    Claim("Z_w replica form", "RS calculation: auxiliary functions",
-          "Z_w(gamma, Lambda) = exp(gamma^2 / (2 (Lambda + 1))) / sqrt(Lambda + 1)", _check_replica_prior),
-    Claim("f_w replica form", "RS calculation: auxiliary functions",
-          "f_w = gamma / (1 + Lambda), d_gamma f_w = 1 / (1 + Lambda)", _check_replica_mean),
-    Claim("relaxed BP mean", "relaxed BP", "w_hat = f_w(Sigma, R) = R / (1 + Sigma)", _check_relaxed_bp_mean),
-    Claim("relaxed BP variance", "relaxed BP", "v = d_R f_w(Sigma, R) = 1 / (1 + Sigma)", _check_relaxed_bp_variance),
-    Claim("GAMP summary update", "GAMP algorithm summary",
-          "w_hat = Sigma / (1 + R), v = 1 / (1 + R)", _check_gamp_summary_update),
-    Claim("d_omega f_out integral form", "relaxed BP",
-          "d_omega f_out = int (z-omega)^2 P e^{-(z-omega)^2/2V} / (V^2 int P e^{..}) - 1/V - f_out^2",
-          _check_df_out_integral_form),
-    Claim("Z_out with label noise", "RS calculation: auxiliary functions",
-          "Z_out = N_y(1, Delta) (1 + erf(omega/sqrt(2V))) + N_y(-1, Delta) (1 - erf(omega/sqrt(2V))) / 2",
-          _check_noisy_Z_out),
-    Claim("f_out with label noise", "RS calculation: auxiliary functions",
-          "f_out = (N_y(1, Delta) - N_y(-1, Delta)) N_omega(0, V) / Z_out", _check_noisy_f_out),
-    Claim("SE update of qhat", "state evolution",
-          "qhat^t = - int dp dz N(p; 0, m) N(z; p, 1 - m) d_p f_out(p, sign z, 1 - m)", _check_se_qhat_alpha),
-    Claim("q of qhat", "state evolution: final result", "q = qhat / (1 + qhat)", _check_q_of_qhat),
-    Claim("qhat erf form", "state evolution: final result",
-          "qhat = (2/pi) alpha / (1 - q) int Dxi exp(-q xi^2/(1-q)) / (1 + erf(sqrt(q) xi / sqrt(2(1-q))))",
-          _check_qhat_erf_form),
-    Claim("generalization error", "model setting",
-          "eps_gen = arccos(sqrt(q / rho)) / pi", _check_generalization_error),
-)
-
-
-def run_audit(claims=CLAIMS):
+def run_audit(claims):
     """Check every claim and return (claim, verdict) pairs in order.
 
-    The mpmath checks run at ``DIGITS`` digits; the caller's mpmath precision is restored after.
+    The checks run at ``DIGITS`` digits; the caller's mpmath precision is restored after.
     """
     with mpmath.workdps(DIGITS):
         return [(claim, claim.check()) for claim in claims]
+
+
+def verdict_counts(results):
+    """Return (equations that hold, equations that differ)."""
+    holding = sum(1 for _, verdict in results if verdict.holds)
+    return holding, len(results) - holding
+
+
+def verdict_line(claim, verdict):
+    """Format one line per equation: label, name, verdict, and for a difference the derived form."""
+    if verdict.holds:
+        return f"{claim.label:7} {claim.name}: holds"
+    line = f"{claim.label:7} {claim.name}: differs"
+    if verdict.corrected:
+        line += f"; derived: {verdict.corrected}"
+    if verdict.point:
+        line += f"; at {verdict.point}"
+    return line
+
+
+def records(results):
+    """Return the results as JSON-ready dictionaries."""
+    return [
+        {"label": claim.label, "name": claim.name, "slide": claim.slide, "statement": claim.statement,
+         "holds": verdict.holds, "detail": verdict.detail, "corrected": verdict.corrected, "point": verdict.point}
+        for claim, verdict in results
+    ]
+
+
+def to_markdown(results):
+    """Format the audit as a Markdown page: a summary, then one section per equation."""
+    holding, differing = verdict_counts(results)
+    lines = [
+        "# Audit of the lecture slides' equations",
+        "",
+        "Generated by `python derivations/slides_audit.py` (also `replica-tools verify`); do not edit by",
+        "hand. Each equation of the slides, transcribed in `derivations/slides_transcription.md`, is",
+        "compared with what the toolkit derives from the model declaration (sign channel, Gaussian prior,",
+        "rho = 1 unless stated), symbolically where SymPy decides and otherwise with mpmath at "
+        f"{DIGITS} digits.",
+        "",
+        f"**{len(results)} equations: {holding} hold, {differing} differ.**",
+        "",
+        "| label | equation | slide | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    for claim, verdict in results:
+        lines.append(f"| {claim.label} | {claim.name} | {claim.slide} | {'holds' if verdict.holds else '**differs**'} |")
+    for claim, verdict in results:
+        lines += ["", f"## {claim.label} {claim.name}", "", f"Slide: {claim.slide}.", "",
+                  f"As transcribed: `{claim.statement}`", "",
+                  f"Verdict: {'holds' if verdict.holds else '**differs**'}. {verdict.detail}."]
+        if verdict.corrected:
+            lines += ["", f"Derived form: `{verdict.corrected}`"]
+        if verdict.point:
+            lines += ["", f"Where they disagree: {verdict.point}."]
+    return "\n".join(lines) + "\n"
+
+
+def find_transcription(start=None):
+    """Return the path of ``derivations/slides_audit.py`` in a source checkout.
+
+    It is looked for beside the installed package (an editable install or a checkout on
+    ``sys.path``), then under ``start`` (default: the current folder).
+    """
+    candidates = [Path(__file__).resolve().parents[2] / TRANSCRIPTION_FILE,
+                  Path(start or Path.cwd()) / TRANSCRIPTION_FILE]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise TranscriptionNotFoundError(
+        f"the slide transcription {TRANSCRIPTION_FILE} was not found beside the package or in the "
+        "current folder: run the command from the root of a replica_tools source checkout")
+
+
+def load_claims(path=None):
+    """Import the transcription module and return its ``CLAIMS``."""
+    path = Path(path) if path else find_transcription()
+    module = sys.modules.get(TRANSCRIPTION_MODULE)
+    if module is None or Path(module.__file__).resolve() != path.resolve():
+        spec = importlib.util.spec_from_file_location(TRANSCRIPTION_MODULE, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[TRANSCRIPTION_MODULE] = module
+        spec.loader.exec_module(module)
+    return module.CLAIMS
