@@ -194,14 +194,15 @@ def check_relaxed_bp_variance():
 def gamp_run():
     """Two GAMP steps on a small instance (n = 40, alpha = 2, seed 0), from the prior."""
     from replica_tools.numerics.compiled import NumpyModel
-    from replica_tools.solvers.gamp import GampState, gamp_step, make_instance
+    from replica_tools.solvers.gamp import GampState, InputProducts, gamp_step, make_instance
 
     numpy_model = NumpyModel(model(), 1.0)
     instance = make_instance(2.0, 40, 1.0, 0)
     X_squared = instance.X**2
+    products = InputProducts(instance.X, "per_component")
     start = GampState(w_hat=np.zeros(40), v=np.ones(40), g=np.zeros(len(instance.y)))
-    first = gamp_step(numpy_model, instance.X, X_squared, instance.y, start, 1)
-    second = gamp_step(numpy_model, instance.X, X_squared, instance.y, first, 2)
+    first = gamp_step(numpy_model, products, instance.y, start, 1)
+    second = gamp_step(numpy_model, products, instance.y, first, 2)
     return numpy_model, instance, X_squared, start, first, second
 
 
