@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from replica_tools.symbolic.models import Model, gaussian_prior, sign_channel
+from replica_tools.symbolic.models import (
+    Model,
+    binary_prior,
+    gauss_bernoulli_prior,
+    gaussian_prior,
+    rademacher_prior,
+    sign_channel,
+)
 
 
 class UnknownNameError(ValueError):
@@ -92,6 +99,15 @@ PRIORS = {
     "gaussian": Entry(
         "gaussian", gaussian_prior, "Gaussian N(0, rho)",
         (Parameter("rho", 1.0, 0.0, math.inf, "the variance rho"),),
+    ),
+    "rademacher": Entry("rademacher", rademacher_prior, "w = +1 or -1 with probability 1/2 each"),
+    "binary": Entry(
+        "binary", binary_prior, "w = +1 with probability p, -1 otherwise",
+        (Parameter("p", 0.5, 0.0, 1.0, "the probability p of w = +1"),),
+    ),
+    "gauss-bernoulli": Entry(
+        "gauss-bernoulli", gauss_bernoulli_prior, "N(0, 1) with probability rho, 0 otherwise",
+        (Parameter("rho", 0.5, 0.0, 1.0, "the fraction rho of nonzero weights", high_open=False),),
     ),
 }
 

@@ -62,16 +62,20 @@ class FixedPointEquations:
     q_of_qhat: sp.Expr
 
 
-def state_evolution_equations(model):
-    """Derive the Bayes-optimal state-evolution map of ``model``."""
+def state_evolution_equations(model, derive_q=True):
+    """Derive the Bayes-optimal state-evolution map of ``model``.
+
+    With ``derive_q=False`` q_of_qhat is None: a caller that computes q(qhat) by quadrature skips
+    SymPy's search for a closed form, which takes 25 s before it fails for a binary prior.
+    """
     rho = model.rho
-    output, inputs = model.output, model.input
+    output = model.output
 
     qhat_integrand = sp.Add(*(
         _output_at_overlap(output.Z_out, label, rho) * _output_at_overlap(output.f_out, label, rho) ** 2
         for label in model.channel.labels
     ))
-    q_of_qhat = teacher_expectation(model.prior, inputs.f_w**2)
+    q_of_qhat = teacher_expectation(model.prior, model.input.f_w**2) if derive_q else None
     # The per-label terms stay apart: each is a Gaussian-over-Phi ratio that compiles stably.
     return FixedPointEquations(qhat_integrand, q_of_qhat)
 
