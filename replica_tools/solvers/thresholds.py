@@ -44,6 +44,10 @@ logger = logging.getLogger(__name__)
 QHAT_MIN, QHAT_MAX, QHAT_POINTS = 1e-4, 100.0, 600
 # Relative width in alpha to which the thresholds are located.
 ALPHA_TOLERANCE = 1e-11
+# Absolute width in alpha of the final bracket of the bisection.
+BISECTION_TOLERANCE = 1e-11
+# State-evolution steps from the uninformative start before the barrier search decides.
+SE_STEPS = 200
 # Gauss-Legendre nodes of the free-entropy integral over alpha.
 INTEGRATION_NODES = 64
 
@@ -103,57 +107,53 @@ def find_folds(free_entropy):
     return folds, alpha
 
 
-def spinodal_by_bisection(maps, low, high, tol=ALPHA_TOLERANCE, max_iter=400_000):
+def escapes_uninformative_start(maps, alpha, V_cut, steps=SE_STEPS):
+    """Return whether the state evolution at ``alpha`` from the uninformative start escapes below V_cut.
+
+    The map G(V) = V(qhat(alpha, V)) increases with V, so the iterates from V_0 = Var(w) decrease
+    monotonically and stop at the largest fixed point below V_0, if there is one above V_cut.
+    After ``steps`` iterations (or once below V_cut) the remaining question is whether G(V) >= V
+    somewhere in [V_cut, V_t]: such a V is a barrier the iterates never pass, while without one
+    they pass V_cut in finitely many steps, however slowly near the spinodal (the bottleneck
+    takes about pi / sqrt(c (alpha - alpha_alg)) steps). G(V) - V has a single maximum there, so
+    a bounded Brent search of that maximum decides, down to differences of about 1e-15 in G.
+    """
+    V = maps.V_uninformative
+    for _ in range(steps):
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            V_next = float(maps.V_of(maps.qhat_of(alpha, np.array([V])))[0])
+        if not V_next > V_cut:
+            return True
+        if V_next >= V:
+            return False
+        V = V_next
+
+    def gap(V):
+        return -(float(maps.V_of(maps.qhat_of(alpha, np.array([V])))[0]) - V)
+
+    result = minimize_scalar(gap, bounds=(V_cut, V), method="bounded", options={"xatol": 1e-14})
+    return -result.fun < 0 and gap(V_cut) > 0 and gap(V) > 0
+
+
+def spinodal_by_bisection(maps, low, high, tol=BISECTION_TOLERANCE):
     """Return the largest alpha at which SE from the uninformative start stays on its branch.
 
-    ``low`` must be stuck and ``high`` must escape. The state evolution from the uninformative
-    point decreases V monotonically (the map is increasing in V). It is stuck once a point V_c
-    below the current iterate has V(qhat(V_c)) >= V_c: the iterates can never pass V_c. It has
-    escaped once V falls below half the stuck fixed point at ``low``, which lies below every
-    uninformative fixed point of the bracket. Each round tests 8 alphas at once.
+    Bisection in alpha on ``escapes_uninformative_start``; ``low`` must be stuck and ``high``
+    must escape. V_cut is half the stuck fixed point at ``low``, below every uninformative fixed
+    point of the bracket and above the unstable ones next to the spinodal.
     """
     V_stuck, _ = iterate_fixed_point(maps, np.array([low]), maps.V_uninformative)
     V_cut = float(V_stuck[0]) / 2
     if not V_cut > 0:
         raise ValueError(f"alpha = {low} is not on the uninformative branch")
-
-    def G(alpha, V):
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            return maps.V_of(maps.qhat_of(alpha, V))
-
-    while high - low > tol * high:
-        alpha = np.linspace(low, high, 10)[1:-1]
-        V = np.full(alpha.shape, maps.V_uninformative)
-        history = [V]
-        verdict = np.zeros(alpha.shape, dtype=int)  # 0 undecided, 1 stuck, -1 escaped
-        for iteration in range(max_iter):
-            open_ = verdict == 0
-            V = np.where(open_, G(alpha, V), V)
-            history = (history + [V])[-3:]
-            verdict[open_ & (V < V_cut)] = -1
-            if iteration % 4 == 3 and len(history) == 3:
-                first, second, third = history
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    candidate = third - (third - second) ** 2 / (third - 2 * second + first)
-                candidate = candidate * (1 - 1e-10)
-                valid = open_ & np.isfinite(candidate) & (candidate < V) & (candidate > V_cut)
-                if valid.any():
-                    certified = valid & (G(alpha, np.where(valid, candidate, V)) >= candidate)
-                    verdict[certified] = 1
-            # The bracket shrinks to the gap between the last stuck and the first escaped alpha;
-            # stop as soon as every alpha outside one such gap is decided.
-            stuck, escaped = np.flatnonzero(verdict == 1), np.flatnonzero(verdict == -1)
-            last_stuck = stuck.max() if stuck.size else -1
-            first_escaped = escaped.min() if escaped.size else alpha.size
-            if np.all(verdict[:last_stuck + 1] == 1) and np.all(verdict[first_escaped:] == -1) \
-                    and first_escaped - last_stuck <= 2 and (verdict != 0).any():
-                break
+    if escapes_uninformative_start(maps, low, V_cut) or not escapes_uninformative_start(maps, high, V_cut):
+        raise ValueError(f"[{low}, {high}] does not bracket the spinodal")
+    while high - low > tol:
+        middle = (low + high) / 2
+        if escapes_uninformative_start(maps, middle, V_cut):
+            high = middle
         else:
-            raise RuntimeError(f"bisection undecided after {max_iter} steps near alpha = {alpha[0]:.12g}")
-        grid = np.concatenate([[low], alpha, [high]])
-        new_low = grid[last_stuck + 1]
-        new_high = grid[first_escaped + 1]
-        low, high = new_low, new_high
+            low = middle
     return (low + high) / 2
 
 
