@@ -154,6 +154,9 @@ class NumpyModel:
     def _compile_input_side(self, model, rho):
         """Compile f_w, the variance, Z_w and log Z_w in the GAMP and the replica parametrization."""
         replica_args = (s.gamma, s.Lambda)
+        # GAMP starts from the prior: its mean and variance.
+        self.prior_mean = float(_substitute_rho(model.prior.mean, rho))
+        self.prior_variance = self.rho - self.prior_mean**2
         if model.prior.is_mixture:
             mixture = MixtureInput(model.prior, rho)
             self.components = mixture

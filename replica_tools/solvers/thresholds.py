@@ -218,7 +218,8 @@ def locate_thresholds(numpy_model, check=False):
 
     ends = [fold for fold in folds if fold.kind == "max"]
     if not ends:
-        reason = "the fixed-point curve has no fold: one stable fixed point at every alpha"
+        reason = (f"the fixed-point curve has no fold for qhat in [{QHAT_MIN:g}, {QHAT_MAX:g}], that is for "
+                  f"alpha in [{curve[0]:.3g}, {curve[-1]:.3g}]: one stable fixed point at each of these alphas")
         result.reasons = {"alpha_alg": reason, "alpha_it": reason}
         return result
 
