@@ -1,8 +1,8 @@
 """``replica-tools thresholds``: the algorithmic and the information-theoretic threshold of a model.
 
 Prints alpha_alg (where the uninformative fixed point disappears, so GAMP from a random start
-reaches the informed one) and alpha_IT (where the two branches' free entropies cross), or says
-that a threshold does not exist for the model and why. ``--check`` locates both a second time by
+reaches the informed one) and alpha_IT (where the two branches' free entropies cross). A threshold
+that the model does not have is printed as none, with the reason. ``--check`` locates both a second time by
 the independent routes of ``replica_tools.solvers.thresholds`` and prints the differences.
 """
 
@@ -48,10 +48,6 @@ def run(args):
     else:
         print(format_report(result))
     return 0
-
-
-def _parameters(args, names):
-    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def build_result(args, numpy_model, thresholds):

@@ -1,8 +1,8 @@
 """Branches of state-evolution fixed points and the RS free entropy of each.
 
 A model with a first-order transition has several fixed points at one alpha. The state
-evolution finds the stable ones from two starts: the uninformative point (q = E[w]^2, what GAMP
-from a random start sees) and a near-perfect overlap (V = rho - q = NEAR_PERFECT_V rho). The
+evolution finds the stable ones from two starts: the uninformative point (q = E[w]^2, where GAMP
+from a random start begins) and a near-perfect overlap (V = rho - q = NEAR_PERFECT_V rho). The
 equilibrium is the fixed point of largest free entropy
 
     Phi(q, qhat) = -q qhat / 2 + Psi_w(qhat) + alpha Psi_out(q).

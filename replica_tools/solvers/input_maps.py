@@ -1,6 +1,6 @@
 """The input side of the Bayes-optimal state evolution: V(qhat) = rho - q(qhat) and Psi_w(qhat).
 
-The prior sees the teacher through a Gaussian channel of signal-to-noise ratio qhat: the field
+The student observes each teacher weight through a Gaussian channel of signal-to-noise ratio qhat: the field
 gamma = qhat w* + sqrt(qhat) xi, with w* ~ P_0 and xi ~ N(0, 1), and Lambda = qhat. Under this
 teacher measure
 
@@ -38,8 +38,8 @@ MAX_NODES = 8001
 class InputMap:
     """V(qhat), q(qhat) and Psi_w(qhat) of a compiled model, vectorized over qhat.
 
-    ``numeric`` tells whether V(qhat) comes from quadrature (True) or from SymPy's closed form
-    (``closed_form_V``, a compiled function of qhat).
+    ``numeric`` is True where V(qhat) comes from quadrature and False where it comes from SymPy's
+    closed form (``closed_form_V``, a compiled function of qhat).
     """
 
     def __init__(self, numpy_model, closed_form_V=None):
@@ -65,7 +65,7 @@ class InputMap:
             self._has_density = True
 
         self.mean = float(np.sum(self.weights * self.teacher_means))
-        # At qhat = 0 the student knows only the prior: q = E[w]^2 and V = Var(w).
+        # At qhat = 0 the student has only the prior: q = E[w]^2 and V = Var(w).
         self.V_uninformative = self.rho - self.mean**2
 
     def _feature_scale(self, qhat):

@@ -33,9 +33,9 @@ def teacher_law(prior, rho=None):
 def draw_weights(prior, n, rng, rho=None):
     """Draw n i.i.d. teacher weights from ``prior`` with the generator ``rng``.
 
-    A single Gaussian component is drawn as ``rng.normal(mean, sqrt(variance), n)``, so the
-    Gaussian prior gives the same weights as before priors other than the Gaussian existed. A
-    mixture draws the component of each weight first, then its value.
+    A single Gaussian component is drawn as ``rng.normal(mean, sqrt(variance), n)``, the same
+    stream as ``make_instance`` draws without a prior. A mixture draws the component of each
+    weight first, then its value.
     """
     weights, means, variances = teacher_law(prior, rho)
     if weights.size == 1:

@@ -6,11 +6,12 @@ is explicit: qhat = alpha I(V(qhat)), where I(V) is the output map at alpha = 1,
     alpha(qhat) = qhat / I(V(qhat)).
 
 Following the fixed points by continuation in qhat passes the folds that a continuation in alpha
-cannot. A fixed point is stable where alpha(qhat) increases (the state-evolution map crosses the
-diagonal from above), so the uninformative branch ends at the first local maximum of alpha(qhat):
-the spinodal alpha_alg, beyond which GAMP from a random start reaches the informed branch. A
-later local minimum is where the informed branch appears; without one, it exists at every alpha
-(for a binary prior and the sign channel it is the perfect fixed point V = 0).
+cannot. A fixed point is stable where alpha(qhat) increases, because there the state-evolution
+map crosses the diagonal from above. So the uninformative branch ends at the first local maximum
+of alpha(qhat). That is the spinodal alpha_alg, beyond which GAMP from a random start reaches the
+informed branch. A later local minimum is where the informed branch appears. Without one, it
+exists at every alpha (for a binary prior and the sign channel it is the perfect fixed point
+V = 0).
 
 The information-theoretic threshold alpha_IT is where the free entropies of the two branches
 cross. Each threshold is located by two independent routes:
@@ -42,8 +43,6 @@ logger = logging.getLogger(__name__)
 # The fixed-point curve is scanned on this log-spaced qhat grid for folds. Beyond QHAT_MAX the
 # quadrature of V(qhat) loses relative precision for a binary prior (V < 1e-22 rho).
 QHAT_MIN, QHAT_MAX, QHAT_POINTS = 1e-4, 100.0, 600
-# Relative width in alpha to which the thresholds are located.
-ALPHA_TOLERANCE = 1e-11
 # Absolute width in alpha of the final bracket of the bisection.
 BISECTION_TOLERANCE = 1e-11
 # State-evolution steps from the uninformative start before the barrier search decides.
@@ -63,7 +62,7 @@ class Fold:
 
 @dataclass
 class Thresholds:
-    """The thresholds of a model. A None threshold does not exist; ``reasons`` says why.
+    """The thresholds of a model. A None threshold does not exist, and ``reasons`` gives the reason.
 
     ``*_check`` are the same thresholds by the second route, and ``branch_count`` is the largest
     number of stable fixed points at one alpha.
