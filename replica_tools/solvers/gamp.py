@@ -205,7 +205,9 @@ def gamp(nm, X, y, *, w_star=None, damping=0.0, tol=1e-8, max_iter=200, progress
     # Squaring X once per instance makes V and Sigma plain matrix-vector products in the loop.
     X_squared = np.square(X)
 
-    state = GampState(w_hat=np.full(n, nm.prior_mean), v=np.full(n, nm.prior_variance), g=np.zeros(m_samples))
+    # A model without the prior's moments (such as a test stub) has a zero-mean prior of variance rho.
+    prior_mean, prior_variance = getattr(nm, "prior_mean", 0.0), getattr(nm, "prior_variance", nm.rho)
+    state = GampState(w_hat=np.full(n, prior_mean), v=np.full(n, prior_variance), g=np.zeros(m_samples))
     m_history, q_history = [], []
     _record_overlaps(0, state.w_hat, w_star, nm.rho, m_history, q_history, progress)
 
