@@ -81,7 +81,9 @@ def add_parser(subparsers):
         help="learning curve eps(alpha) of the perceptron: theory, GAMP and the asymptote",
         description="Compute the generalization error eps(alpha) of the Bayes-optimal student in "
                     "the teacher-student perceptron, from state evolution and from GAMP on finite "
-                    "instances, and write a table, CSV, JSON and a plot.",
+                    "instances, and write a table, CSV, JSON and a plot. With --prior and --channel, "
+                    "the same for another model of the catalog: eps of the equilibrium branch, the "
+                    "branch GAMP follows where it differs, and the thresholds alpha_IT and alpha_alg.",
     )
     parser.add_argument("--alpha", type=alpha_spec, default=alpha_spec(DEFAULT_ALPHA_SPEC), metavar="SPEC",
                         help=f"theory grid of sample ratios alpha = m / n (default {DEFAULT_ALPHA_SPEC}). "
