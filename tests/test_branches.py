@@ -36,7 +36,7 @@ def gaussian():
     ("rademacher", math.log(2)),
     ("binary", -(0.3 * math.log(0.3) + 0.7 * math.log(0.7))),
 ])
-def test_phi_tends_to_minus_entropy_as_q_to_rho(request, name, entropy):
+def test_phi_limit_is_minus_entropy(request, name, entropy):
     free_entropy = FreeEntropy(request.getfixturevalue(name))
     assert free_entropy.phi_perfect(1.0) == pytest.approx(-entropy, rel=1e-14)
     qhat = np.array([60.0])
@@ -45,7 +45,7 @@ def test_phi_tends_to_minus_entropy_as_q_to_rho(request, name, entropy):
     assert float(free_entropy.phi(1.0, V, qhat)[0]) == pytest.approx(-entropy, abs=1e-6)
 
 
-def test_psi_out_of_sign_channel_at_zero_overlap_is_minus_log_two(rademacher):
+def test_sign_psi_out_at_zero_overlap(rademacher):
     free_entropy = FreeEntropy(rademacher)
     assert float(free_entropy.Psi_out(np.array([1.0]))[0]) == pytest.approx(-math.log(2), rel=1e-13)
     assert free_entropy.Psi_out_perfect == 0.0

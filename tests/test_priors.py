@@ -51,7 +51,7 @@ def test_prior_declared_in_catalog(name):
 
 
 @pytest.mark.parametrize("Sigma, R", [(1.0, 0.3), (1e-3, 0.02), (1e-6, -3e-6), (0.05, 1.0), (1e-8, 2e-7)])
-def test_binary_f_w_and_variance_match_mpmath_at_small_Sigma(compiled, Sigma, R):
+def test_binary_moments_at_small_Sigma(compiled, Sigma, R):
     mpmath.mp.dps = 40
     mean, variance = binary_moments(mpmath.mpf("0.3"), mpmath.mpf(R) / mpmath.mpf(Sigma))
     nm = compiled["binary"]
@@ -60,7 +60,7 @@ def test_binary_f_w_and_variance_match_mpmath_at_small_Sigma(compiled, Sigma, R)
 
 
 @pytest.mark.parametrize("Sigma, R", [(1.0, 0.3), (1e-3, 0.02), (1e-4, 0.3), (0.05, -1.0), (1e-6, 1e-4)])
-def test_gauss_bernoulli_f_w_and_variance_match_mpmath(compiled, Sigma, R):
+def test_gauss_bernoulli_moments_match_mpmath(compiled, Sigma, R):
     mpmath.mp.dps = 40
     Sigma_mp, R_mp = mpmath.mpf(Sigma), mpmath.mpf(R)
     mean, variance = gauss_bernoulli_moments(mpmath.mpf("0.3"), R_mp / Sigma_mp, 1 / Sigma_mp)
@@ -95,7 +95,7 @@ def teacher_V_mpmath(name, qhat):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["rademacher", "binary", "gauss-bernoulli"])
 @pytest.mark.parametrize("qhat", [1e-3, 0.1, 1.0, 3.0, 10.0, 30.0])
-def test_V_of_qhat_by_quadrature_matches_mpmath(compiled, name, qhat):
+def test_V_of_qhat_matches_mpmath(compiled, name, qhat):
     mpmath.mp.dps = 30
     expected = float(teacher_V_mpmath(name, qhat))
     V = float(maps_for(compiled[name]).V_of(np.array([qhat]))[0])

@@ -1,9 +1,9 @@
 """The algorithmic and the information-theoretic thresholds, each located by two routes.
 
-The routes share only the compiled maps: alpha_alg as the maximum of alpha(qhat) along the
-fixed-point curve against a bisection in alpha on where the state evolution from the
-uninformative start escapes; alpha_IT by Brent's method on the difference of the free entropies
-(Psi_w by quadrature) against Newton's method on the integral of Psi_out over alpha. The
+The routes share only the compiled maps. alpha_alg comes from the maximum of alpha(qhat) along
+the fixed-point curve and from a bisection in alpha on where the state evolution from the
+uninformative start escapes. alpha_IT comes from Brent's method on the difference of the free
+entropies (Psi_w by quadrature) and from Newton's method on the integral of Psi_out over alpha. The
 literature places the transitions of the Rademacher perceptron near alpha_IT = 1.245 and
 alpha_alg = 1.49.
 """

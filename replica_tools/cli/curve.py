@@ -263,7 +263,7 @@ def _solve_theory(nm, alpha):
 
 
 def _is_reference_model(settings):
-    """Whether the run is of the reference perceptron, whose curve has the C / alpha asymptote."""
+    """Return whether the run is of the reference perceptron, whose curve has the C / alpha asymptote."""
     return settings.prior == "gaussian" and settings.channel == "sign"
 
 
