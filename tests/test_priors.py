@@ -11,6 +11,7 @@ import pytest
 import sympy as sp
 
 from replica_tools.numerics.compiled import NumpyModel
+from replica_tools.reports.latex import model_formulas
 from replica_tools.solvers.state_evolution import maps_for
 from replica_tools.symbolic.catalog import build_model, PRIORS
 
@@ -94,7 +95,7 @@ def teacher_V_mpmath(name, qhat):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["rademacher", "binary", "gauss-bernoulli"])
-@pytest.mark.parametrize("qhat", [1e-3, 0.1, 1.0, 3.0, 10.0, 30.0])
+@pytest.mark.parametrize("qhat", [1e-3, 0.1, 1.0, 3.0, 10.0, 30.0, 60.0])
 def test_V_of_qhat_matches_mpmath(compiled, name, qhat):
     mpmath.mp.dps = 30
     expected = float(teacher_V_mpmath(name, qhat))
@@ -123,3 +124,9 @@ def test_mixture_priors_report_q_of_qhat_as_numeric(compiled, numpy_model):
 def test_prior_parameters_out_of_range_are_rejected(name, values, message):
     with pytest.raises(ValueError, match=message):
         build_model(name, prior_parameters=values)
+
+
+def test_latex_of_rademacher_prior_derived_from_declaration():
+    formulas = dict(model_formulas(build_model("rademacher")))
+    assert r"\tanh{\left(\gamma \right)}" in formulas["f_w"]
+    assert r"\tanh{\left(\frac{R}{\Sigma} \right)}" in formulas["f_w (GAMP)"]

@@ -59,3 +59,13 @@ def test_gaussian_prior_has_no_threshold():
     assert thresholds.alpha_it is None
     assert "no fold" in thresholds.reasons["alpha_it"]
     assert thresholds.branch_count == 1
+
+
+@pytest.mark.slow
+def test_biased_binary_routes_agree():
+    thresholds = locate_thresholds(NumpyModel(build_model("binary", prior_parameters={"p": 0.3}), 1.0), check=True)
+    assert abs(thresholds.alpha_alg - thresholds.alpha_alg_check) < 1e-7
+    assert abs(thresholds.alpha_it - thresholds.alpha_it_check) < 1e-7
+    # A bias gives the student part of the teacher before any sample, so both thresholds fall.
+    assert thresholds.alpha_it < 1.2
+    assert thresholds.alpha_alg < 1.45

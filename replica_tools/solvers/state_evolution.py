@@ -150,6 +150,9 @@ def solve_fixed_point(numpy_model, alpha, tol=1e-14, max_iter=500, V_start=None)
     on log V, until the relative change of V is below ``tol`` at every alpha. The map contracts
     (its slope on log V tends to 1/2 at large alpha), so plain iteration converges; the
     acceleration cuts the iteration count.
+
+    NOTE: for a prior of point masses V can fall to 0 (the perfect fixed point), which this
+    solver reports as a failure. ``replica_tools.solvers.branches`` handles that case.
     """
     alpha = _validate_alpha(alpha)
     maps = maps_for(numpy_model)
