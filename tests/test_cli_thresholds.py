@@ -61,3 +61,13 @@ def test_bad_input_exits_two_in_one_line(argv, message):
     assert stderr.count("\n") == 1
     assert stderr.startswith("replica-tools thresholds: error: ")
     assert re.search(message, stderr)
+
+
+@pytest.mark.slow
+def test_check_prints_both_routes_and_differences():
+    status, stdout, stderr = run_main(["thresholds", "--prior", "rademacher", "--check", "--json"])
+    assert status == 0, stderr
+    result = json.loads(stdout)
+    assert result["alpha_alg_difference"] < 1e-7
+    assert result["alpha_it_difference"] < 1e-7
+    assert result["alpha_alg_check"] == pytest.approx(result["alpha_alg"], abs=1e-7)
