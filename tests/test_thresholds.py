@@ -69,3 +69,12 @@ def test_biased_binary_routes_agree():
     # A bias gives the student part of the teacher before any sample, so both thresholds fall.
     assert thresholds.alpha_it < 1.2
     assert thresholds.alpha_alg < 1.45
+
+
+@pytest.mark.slow
+def test_binary_thresholds_symmetric_in_p():
+    """w -> -w maps P(w = +1) = p to 1 - p and the sign labels to their negatives, which changes no overlap."""
+    low = locate_thresholds(NumpyModel(build_model("binary", prior_parameters={"p": 0.3}), 1.0))
+    high = locate_thresholds(NumpyModel(build_model("binary", prior_parameters={"p": 0.7}), 1.0))
+    assert high.alpha_it == pytest.approx(low.alpha_it, abs=1e-9)
+    assert high.alpha_alg == pytest.approx(low.alpha_alg, abs=1e-9)
