@@ -6,6 +6,7 @@ import sympy as sp
 from replica_tools.cli.arguments import ArgumentParser, UsageError, add_model_arguments, model_from_args
 from replica_tools.symbolic import symbols as s
 from replica_tools.symbolic.catalog import CHANNELS, PRIORS, UnknownNameError, build_model
+from replica_tools.symbolic.identities import ndtr
 
 
 @pytest.mark.parametrize("name", sorted(PRIORS))
@@ -13,6 +14,19 @@ def test_prior_normalized_with_second_moment(name):
     prior = PRIORS[name].make("prior")
     assert sp.simplify(prior.expectation(sp.Integer(1))) == 1
     assert sp.simplify(prior.expectation(s.w**2) - prior.second_moment) == 0
+
+
+@pytest.mark.parametrize("name", sorted(CHANNELS))
+def test_channel_is_normalized_at_every_z(name):
+    channel = CHANNELS[name].make("channel")
+    if channel.continuous:
+        total = sp.Integral(channel.p_out, (s.y, -sp.oo, sp.oo))
+    else:
+        total = sp.Add(*(channel.p_out_at(label) for label in channel.labels))
+    # The toolkit's own ndtr has no evalf: write it through erf for SymPy's evaluation.
+    total = total.replace(ndtr, lambda x: (1 + sp.erf(x / sp.sqrt(2))) / 2)
+    for z in (-1.3, 0.2, 2.5):
+        assert abs(float(total.subs(s.z, z).evalf(30)) - 1) < 1e-12
 
 
 def test_parameter_values_reach_the_declaration_as_exact_rationals():

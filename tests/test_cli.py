@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import re
 import subprocess
 import signal
 import sys
@@ -944,3 +945,85 @@ def test_default_curve_agrees_with_theory(tmp_path):
         assert abs(mean - theory) < 4 * sem + 0.01, alpha
     alpha_max = result["alpha"][-1]
     assert result["eps_bayes"][-1] * alpha_max / result["asymptote_constant"] == pytest.approx(1.0, abs=0.03)
+
+
+# ---------------------------------------------------------------------------------------------
+# curve with --prior and --channel
+
+
+def _curve_json(tmp_path, *arguments):
+    status, stdout, stderr = run_main(["curve", "--json", "--quiet", "--out", str(tmp_path), *arguments])
+    assert status == 0, stderr
+    return json.loads(stdout)
+
+
+@pytest.fixture(scope="module")
+def rademacher_curve(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rademacher")
+    return _curve_json(out, "--prior", "rademacher", "--alpha", "0.5,1,1.3,1.4,1.6,2", "--no-gamp")
+
+
+def test_rademacher_curve_marks_both_transitions(rademacher_curve):
+    assert rademacher_curve["alpha_it"] == pytest.approx(1.245, abs=2e-3)
+    assert rademacher_curve["alpha_alg"] == pytest.approx(1.49, abs=5e-3)
+
+
+def test_rademacher_curve_equilibrium_is_perfect_beyond_alpha_it(rademacher_curve):
+    eps = dict(zip(rademacher_curve["alpha"], rademacher_curve["eps_bayes"]))
+    assert eps[0.5] > 0.2
+    assert eps[1.3] == 0.0
+    assert eps[2.0] == 0.0
+    assert rademacher_curve["equilibrium_branch"][2] == "informed"
+
+
+def test_rademacher_curve_gamp_branch_stuck_below_alpha_alg(rademacher_curve):
+    gamp_branch = dict(zip(rademacher_curve["alpha"], rademacher_curve["gamp_branch_eps_bayes"]))
+    assert gamp_branch[1.3] > 0.1
+    assert gamp_branch[1.4] > 0.1
+    assert gamp_branch[1.6] == 0.0
+    assert rademacher_curve["branch_count"] == [2, 2, 2, 2, 1, 1]
+
+
+def test_rademacher_curve_has_no_asymptote(rademacher_curve, tmp_path):
+    assert rademacher_curve["asymptote_constant"] is None
+    assert "q(qhat)" in rademacher_curve["numeric_objects"]
+
+
+def test_gauss_bernoulli_curve_has_one_branch(tmp_path):
+    result = _curve_json(tmp_path, "--prior", "gauss-bernoulli", "--rho", "0.3", "--alpha", "0.5,2,8", "--no-gamp")
+    assert result["rho"] == pytest.approx(0.3)
+    assert result["alpha_it"] is None
+    assert result["alpha_alg"] is None
+    assert result["branch_count"] == [1, 1, 1]
+    assert result["eps_bayes"] == pytest.approx(result["gamp_branch_eps_bayes"], rel=1e-10)
+
+
+def test_binary_curve_runs_damped_gamp(tmp_path):
+    result = _curve_json(tmp_path, "--prior", "binary", "--p", "0.3", "--alpha", "0.5,2", "--n", "200",
+                         "--seeds", "1")
+    assert result["gamp_damping"] == pytest.approx(0.3)
+    assert result["gamp_runs_diverged"] == [0, 0]
+    # At alpha = 2 GAMP and the equilibrium both reach the teacher.
+    assert result["eps_bayes"][1] == 0.0
+    assert result["gamp_eps_mean"][1] < 0.02
+
+
+def test_rho_still_sets_the_gaussian_variance(tmp_path):
+    result = _curve_json(tmp_path, "--rho", "4", "--alpha", "1,2", "--no-gamp")
+    assert result["rho"] == 4.0
+    assert "prior" not in result
+    assert result["asymptote_constant"] == pytest.approx(0.4417, abs=1e-4)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--prior", "binary", "--p", "1"], r"p = 1 is invalid for prior binary: .* \(0, 1\)"),
+    (["--prior", "gauss-bernoulli", "--rho", "2"], r"rho = 2 is invalid for prior gauss-bernoulli: .* \(0, 1\]"),
+    (["--prior", "rademacher", "--rho", "2"], r"--rho does not apply to prior rademacher"),
+    (["--prior", "nothing"], r"unknown prior 'nothing'"),
+])
+def test_curve_model_flags_reject_bad_input(tmp_path, arguments, message):
+    status, stdout, stderr = run_main(["curve", "--no-gamp", "--out", str(tmp_path / "out"), *arguments])
+    assert status == 2
+    assert stderr.count("\n") == 1
+    assert re.search(message, stderr)
+    assert not (tmp_path / "out").exists()

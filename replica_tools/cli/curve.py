@@ -12,7 +12,7 @@ import functools
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +23,13 @@ from replica_tools.cli.arguments import (
     RHO_RANGE_TEXT,
     TESTED_RANGE_REASON,
     UsageError,
+    add_model_arguments,
     alpha_list,
     alpha_spec,
     check_output_folder,
     float_in_range,
     int_in_range,
+    model_from_args,
     output_folder,
 )
 from replica_tools.numerics.compiled import NumpyModel
@@ -36,13 +38,16 @@ from replica_tools.reports.plots import plot_learning_curve
 from replica_tools.reports.tables import format_csv, format_table
 from replica_tools.solvers import gamp
 from replica_tools.solvers.asymptotics import bayes_constant
+from replica_tools.solvers.branches import equilibrium, follow_branches, same_fixed_point
+from replica_tools.solvers.gamp import POINT_MASS_DAMPING, default_damping
 from replica_tools.solvers.learning_curve import (
     gamp_memory_bytes,
     largest_gamp_dimension,
     run_gamp_grid,
     summarize_gamp,
 )
-from replica_tools.solvers.state_evolution import TESTED_RHO, solve_fixed_point
+from replica_tools.solvers.state_evolution import TESTED_RHO, maps_for, solve_fixed_point
+from replica_tools.solvers.thresholds import locate_thresholds
 from replica_tools.symbolic import perceptron
 
 logger = logging.getLogger(__name__)
@@ -76,14 +81,19 @@ def add_parser(subparsers):
         help="learning curve eps(alpha) of the perceptron: theory, GAMP and the asymptote",
         description="Compute the generalization error eps(alpha) of the Bayes-optimal student in "
                     "the teacher-student perceptron, from state evolution and from GAMP on finite "
-                    "instances, and write a table, CSV, JSON and a plot.",
+                    "instances, and write a table, CSV, JSON and a plot. With --prior and --channel, "
+                    "the same for another model of the catalog: eps of the equilibrium branch, the "
+                    "branch GAMP follows where it differs, and the thresholds alpha_IT and alpha_alg.",
     )
     parser.add_argument("--alpha", type=alpha_spec, default=alpha_spec(DEFAULT_ALPHA_SPEC), metavar="SPEC",
                         help=f"theory grid of sample ratios alpha = m / n (default {DEFAULT_ALPHA_SPEC}). "
                              f"{ALPHA_SPEC_HELP}")
     parser.add_argument("--rho", type=float_in_range(*TESTED_RHO, include_maximum=True, reason=TESTED_RANGE_REASON),
-                        default=1.0,
-                        help=f"teacher weight variance rho in {RHO_RANGE_TEXT}, {TESTED_RANGE_REASON} (default 1)")
+                        default=None,
+                        help=f"for the Gaussian prior, the teacher weight variance rho in {RHO_RANGE_TEXT}, "
+                             f"{TESTED_RANGE_REASON} (default 1); for the gauss-bernoulli prior, the fraction "
+                             "rho of nonzero weights in (0, 1] (default 0.5)")
+    add_model_arguments(parser)
 
     gamp_group = parser.add_mutually_exclusive_group()
     gamp_group.add_argument("--gamp-alpha", type=alpha_list, metavar="LIST",
@@ -103,8 +113,9 @@ def add_parser(subparsers):
     parser.add_argument("--first-seed", type=int_in_range(0, MAX_FIRST_SEED), default=0,
                         help=f"seed of the first instance, an integer in [0, {MAX_FIRST_SEED}] (default 0). "
                              "The seeds are consecutive")
-    parser.add_argument("--damping", type=float_in_range(0.0, 1.0), default=0.0,
-                        help="GAMP damping in [0, 1) (default 0)")
+    parser.add_argument("--damping", type=float_in_range(0.0, 1.0), default=None,
+                        help=f"GAMP damping in [0, 1) (default 0, or {POINT_MASS_DAMPING:g} for a prior with point "
+                             "masses, where undamped GAMP reaches v = 0 and stops)")
     parser.add_argument("--max-iter", type=int_in_range(1), default=200,
                         help="maximum GAMP iterations per run, an integer >= 1 (default 200)")
 
@@ -125,6 +136,9 @@ class CurveSettings:
 
     alpha: np.ndarray
     rho: float
+    prior: str
+    channel: str
+    model: object
     gamp_alpha: np.ndarray
     n: int
     seeds: tuple
@@ -139,14 +153,21 @@ def run(args):
     settings = resolve_settings(args)
     check_output_folder(settings.out, prog=PROG)
 
-    constant = float(bayes_constant(digits=ASYMPTOTE_DIGITS))
-    nm = compile_model(settings.rho)
-    theory = _solve_theory(nm, settings.alpha)
+    reference = _is_reference_model(settings)
+    constant = float(bayes_constant(digits=ASYMPTOTE_DIGITS)) if reference else None
+    nm = compile_model(settings.rho) if reference else compile_catalog_model(settings.model, settings.rho)
+    if settings.damping is None:
+        settings = replace(settings, damping=default_damping(nm))
     table_alpha = settings.gamp_alpha if settings.gamp_alpha.size else _spread(settings.alpha, DEFAULT_GAMP_POINTS)
-    table_theory = _solve_theory(nm, table_alpha)
+    if reference:
+        theory, table_theory = _solve_theory(nm, settings.alpha), _solve_theory(nm, table_alpha)
+    else:
+        theory, table_theory = _solve_branch_theory(nm, settings.alpha), _solve_branch_theory(nm, table_alpha)
     runs = _run_gamp(nm, settings, quiet=args.quiet)
 
     result = build_result(settings, theory, table_theory, runs, constant)
+    if not reference:
+        result.update(_branch_result(nm, settings, theory))
     out = _unique_folder(settings.out) if settings.out_is_default else settings.out
     result["output_dir"] = str(out)
     _write_outputs(out, result)
@@ -188,7 +209,9 @@ def resolve_settings(args):
     else:
         out = args.out
     seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
-    return CurveSettings(alpha=grid, rho=args.rho, gamp_alpha=np.asarray(gamp_alpha, dtype=float), n=args.n,
+    model = model_from_args(args, PROG)
+    return CurveSettings(alpha=grid, rho=float(model.rho), prior=args.prior, channel=args.channel, model=model,
+                         gamp_alpha=np.asarray(gamp_alpha, dtype=float), n=args.n,
                          seeds=seeds, damping=args.damping, max_iter=args.max_iter, out=out,
                          out_is_default=out_is_default)
 
@@ -237,6 +260,69 @@ def compile_model(rho):
 
 def _solve_theory(nm, alpha):
     return solve_fixed_point(nm, np.asarray(alpha, dtype=float))
+
+
+def _is_reference_model(settings):
+    """Return whether the run is of the reference perceptron, whose curve has the C / alpha asymptote."""
+    return settings.prior == "gaussian" and settings.channel == "sign"
+
+
+def compile_catalog_model(model, rho):
+    """Compile a model of the catalog for NumPy at its numeric rho."""
+    return NumpyModel(model, rho)
+
+
+@dataclass(frozen=True)
+class BranchTheory:
+    """The equilibrium fixed point per alpha, and the branch that GAMP from a random start follows.
+
+    ``q``, ``qhat``, ``eps_bayes`` and ``eps_gibbs`` are those of the equilibrium (the branch of
+    largest free entropy). ``gamp_branch_eps_bayes`` is eps_Bayes of the fixed point reached
+    from the uninformative start, and ``branch_count`` is 2 where the starts reach different
+    fixed points.
+    """
+
+    alpha: np.ndarray
+    q: np.ndarray
+    qhat: np.ndarray
+    eps_bayes: np.ndarray
+    eps_gibbs: np.ndarray
+    gamp_branch_eps_bayes: np.ndarray
+    equilibrium_branch: np.ndarray
+    branch_count: np.ndarray
+    phi: np.ndarray
+
+
+def _solve_branch_theory(nm, alpha):
+    branches = follow_branches(nm, np.asarray(alpha, dtype=float))
+    uninformative, informed = branches["uninformative"], branches["informed"]
+    _, phi, _, which = equilibrium(branches)
+    informed_wins = which == "informed"
+
+    def pick(name):
+        return np.where(informed_wins, getattr(informed, name), getattr(uninformative, name))
+
+    count = np.where(same_fixed_point(uninformative, informed), 1, 2)
+    return BranchTheory(alpha=uninformative.alpha, q=pick("q"), qhat=pick("qhat"), eps_bayes=pick("eps_bayes"),
+                        eps_gibbs=pick("eps_gibbs"), gamp_branch_eps_bayes=uninformative.eps_bayes,
+                        equilibrium_branch=which, branch_count=count, phi=phi)
+
+
+def _branch_result(nm, settings, theory):
+    """Return the result keys of a model other than the reference perceptron."""
+    thresholds = locate_thresholds(nm)
+    return {
+        "prior": settings.prior,
+        "channel": settings.channel,
+        "numeric_objects": list(maps_for(nm).numeric_objects),
+        "phi": theory.phi,
+        "gamp_branch_eps_bayes": theory.gamp_branch_eps_bayes,
+        "equilibrium_branch": [str(name) for name in theory.equilibrium_branch],
+        "branch_count": theory.branch_count,
+        "alpha_it": thresholds.alpha_it,
+        "alpha_alg": thresholds.alpha_alg,
+        "threshold_reasons": dict(thresholds.reasons),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,7 +420,7 @@ def build_result(settings, theory, table_theory, runs, constant):
     """Collect theory, GAMP summary and settings into the JSON-ready result dictionary."""
     result = {
         "command": "curve",
-        "model": MODEL_DESCRIPTION,
+        "model": MODEL_DESCRIPTION if constant is not None else _model_description(settings),
         "rho": settings.rho,
         "alpha": np.asarray(theory.alpha),
         "q": np.asarray(theory.q),
@@ -350,6 +436,8 @@ def build_result(settings, theory, table_theory, runs, constant):
             "eps_gibbs": np.asarray(table_theory.eps_gibbs),
         },
     }
+    if isinstance(table_theory, BranchTheory):
+        result["table"]["gamp_branch_eps_bayes"] = np.asarray(table_theory.gamp_branch_eps_bayes)
     if settings.gamp_alpha.size:
         summary = summarize_gamp(settings.gamp_alpha, runs)
         result.update({
@@ -372,6 +460,11 @@ def build_result(settings, theory, table_theory, runs, constant):
             ],
         })
     return result
+
+
+def _model_description(settings):
+    return (f"teacher-student model with prior {settings.prior} and channel {settings.channel}, "
+            "Bayes-optimal student")
 
 
 def _unique_folder(path):
@@ -403,13 +496,14 @@ def render_files(result):
     """Return the output files as an ordered mapping of file name to text or PNG bytes."""
     constant = result["asymptote_constant"]
     alpha = result["alpha"]
-    files = {
-        THEORY_CSV: format_csv([
-            ("alpha", alpha), ("q", result["q"]), ("qhat", result["qhat"]),
-            ("eps_bayes", result["eps_bayes"]), ("eps_gibbs", result["eps_gibbs"]),
-            ("eps_asymptote", constant / alpha),
-        ]),
-    }
+    columns = [("alpha", alpha), ("q", result["q"]), ("qhat", result["qhat"]),
+               ("eps_bayes", result["eps_bayes"]), ("eps_gibbs", result["eps_gibbs"])]
+    if constant is not None:
+        columns.append(("eps_asymptote", constant / alpha))
+    if "gamp_branch_eps_bayes" in result:
+        columns += [("gamp_branch_eps_bayes", result["gamp_branch_eps_bayes"]), ("phi", result["phi"]),
+                    ("branch_count", result["branch_count"])]
+    files = {THEORY_CSV: format_csv(columns)}
     has_gamp = "gamp_alpha" in result
     if has_gamp:
         files[GAMP_CSV] = format_csv([
@@ -429,7 +523,8 @@ def render_files(result):
         alpha, result["eps_bayes"],
         gamp_alpha=result.get("gamp_alpha"), gamp_mean=result.get("gamp_eps_mean"),
         gamp_sem=result.get("gamp_eps_sem"), asymptote_constant=constant,
-        title=_plot_title(result),
+        title=_plot_title(result), gamp_branch_eps=_differing_gamp_branch(result),
+        transitions=_transitions(result),
     )
     # The JSON lists the files, itself included, so it is rendered last.
     result["files"] = list(files) + [RESULT_JSON]
@@ -437,7 +532,31 @@ def render_files(result):
     return files
 
 
+def _differing_gamp_branch(result):
+    """Return eps_Bayes of GAMP's branch where it differs from the equilibrium (NaN elsewhere), or None."""
+    if "gamp_branch_eps_bayes" not in result:
+        return None
+    gamp_branch = np.asarray(result["gamp_branch_eps_bayes"], dtype=float)
+    differs = np.abs(gamp_branch - np.asarray(result["eps_bayes"], dtype=float)) > 1e-12
+    if not differs.any():
+        return None
+    return np.where(differs, gamp_branch, np.nan)
+
+
+def _transitions(result):
+    transitions = {}
+    for key, label in (("alpha_it", r"$\alpha_\mathrm{IT}$"), ("alpha_alg", r"$\alpha_\mathrm{alg}$")):
+        if result.get(key) is not None:
+            transitions[label] = result[key]
+    return transitions
+
+
 def _plot_title(result):
+    if "prior" in result:
+        title = f"Bayes-optimal student, prior {result['prior']}, channel {result['channel']}"
+        if "gamp_alpha" in result:
+            title += f", GAMP at n = {result['gamp_n']}"
+        return title
     title = rf"Bayes-optimal perceptron, $\rho = {result['rho']:g}$"
     if "gamp_alpha" in result:
         title += f", GAMP at n = {result['gamp_n']} over {_count(len(result['gamp_seeds']), 'seed')}"
@@ -451,8 +570,11 @@ def format_report(result):
     columns = [
         ("alpha", table["alpha"]), ("q", table["q"]), ("qhat", table["qhat"]),
         ("eps_Bayes", table["eps_bayes"]), ("eps_Gibbs", table["eps_gibbs"]),
-        ("C/alpha", constant / table["alpha"]),
     ]
+    if constant is not None:
+        columns.append(("C/alpha", constant / table["alpha"]))
+    if "gamp_branch_eps_bayes" in table:
+        columns.append(("GAMP branch", table["gamp_branch_eps_bayes"]))
     heading = [f"Learning curve of the {result['model']}, rho = {result['rho']:g}.",
                _theory_heading(result["alpha"], table["alpha"], "gamp_alpha" in result)]
     if "gamp_alpha" in result:
@@ -462,9 +584,21 @@ def format_report(result):
         heading.append(f"GAMP: n = {result['gamp_n']}, {_count(len(result['gamp_seeds']), 'seed')} per alpha, "
                        "test error on fresh samples. The runs column counts the seeds that did not diverge.")
     lines = heading + ["", format_table(columns), ""]
-    lines.append(f"Large-alpha asymptote: eps_Bayes ~ C / alpha with C = {constant:.6f}.")
+    if constant is not None:
+        lines.append(f"Large-alpha asymptote: eps_Bayes ~ C / alpha with C = {constant:.6f}.")
+    if "alpha_it" in result:
+        lines.extend(_threshold_lines(result))
     lines.append(f"Output folder: {result['output_dir']} ({', '.join(result['files'])})")
     return "\n".join(lines)
+
+
+def _threshold_lines(result):
+    lines = ["eps_Bayes is that of the equilibrium, the fixed point of largest free entropy."]
+    for key, name in (("alpha_it", "alpha_IT"), ("alpha_alg", "alpha_alg")):
+        value = result[key]
+        lines.append(f"{name} = {value:.10f}" if value is not None
+                     else f"{name}: none, {result['threshold_reasons'].get(key, 'not located')}")
+    return lines
 
 
 def _theory_heading(alpha, table_alpha, has_gamp):

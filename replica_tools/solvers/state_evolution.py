@@ -16,10 +16,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from replica_tools.numerics.compiled import compile_numpy
+from replica_tools.numerics.compiled import NumpyModel, compile_numpy
+from replica_tools.solvers.input_maps import InputMap
 from replica_tools.solvers.output_maps import OutputMap
 from replica_tools.symbolic import symbols as s
-from replica_tools.symbolic.replica import state_evolution_equations
+from replica_tools.symbolic.replica import teacher_expectation
 
 logger = logging.getLogger(__name__)
 
@@ -47,24 +48,29 @@ class StateEvolutionMaps:
     """The two maps of the fixed point, compiled for NumPy at a numeric rho.
 
     ``qhat_of(alpha, V)`` evaluates alpha E_xi[...] at q = rho - V; ``V_of(qhat)`` is rho - q(qhat),
-    simplified symbolically so that no difference of close numbers is taken at run time.
+    simplified symbolically so that no difference of close numbers is taken at run time, or, for a
+    prior with point masses, computed by quadrature (``input_map``, see
+    ``replica_tools.solvers.input_maps``). ``numeric_objects`` names what comes from quadrature.
     """
 
-    def __init__(self, model, rho):
-        equations = state_evolution_equations(model)
+    def __init__(self, model, rho, numpy_model=None):
         rho_value = sp.nsimplify(rho)
-
         self._output_map = OutputMap(model, rho)
 
-        # rho is substituted before simplify: a numeric rho left in rho - q(qhat) cancels at run time.
-        V_of_qhat = sp.simplify((s.rho - equations.q_of_qhat).subs(s.rho, rho_value))
-        if V_of_qhat.has(sp.Integral):
-            raise NotImplementedError(
-                f"prior {model.prior.name}: SymPy found no closed form of q(qhat); "
-                "only closed-form priors are supported by the NumPy state evolution"
-            )
-        self._V_of_qhat = compile_numpy(V_of_qhat.subs(s.rho, rho_value), (s.qhat,))
+        if numpy_model is None:
+            numpy_model = NumpyModel(model, rho)
+        closed_form_V = None
+        if not model.prior.is_mixture:
+            q_of_qhat = teacher_expectation(model.prior, model.input.f_w**2)
+            # rho is substituted before simplify: a numeric rho left in rho - q(qhat) cancels at run time.
+            V_of_qhat = sp.simplify((s.rho - q_of_qhat).subs(s.rho, rho_value))
+            if not V_of_qhat.has(sp.Integral):
+                closed_form_V = compile_numpy(V_of_qhat, (s.qhat,))
+        self.input_map = InputMap(numpy_model, closed_form_V)
+        self.numeric_objects = ("q(qhat)", "Psi_w(qhat)") if self.input_map.numeric else ("Psi_w(qhat)",)
         self.rho = float(rho)
+        # The uninformative start: q = E[w]^2, so V = Var(w), which is rho for a zero-mean prior.
+        self.V_uninformative = self.input_map.V_uninformative
 
     def qhat_of(self, alpha, V):
         """Return qhat = alpha E_xi[sum_y Z_out f_out^2] at q = rho - V (an integral over y for real labels)."""
@@ -72,17 +78,17 @@ class StateEvolutionMaps:
 
     def V_of(self, qhat):
         """Return V = rho - q(qhat)."""
-        return self._V_of_qhat(qhat)
+        return self.input_map.V_of(qhat)
 
 
-@lru_cache(maxsize=4)
-def _maps_for(model, rho):
-    return StateEvolutionMaps(model, rho)
+@lru_cache(maxsize=8)
+def _maps_for(numpy_model):
+    return StateEvolutionMaps(numpy_model.model, numpy_model.rho, numpy_model)
 
 
 def maps_for(numpy_model):
-    """Return the compiled state-evolution maps of a ``NumpyModel`` (cached per model and rho)."""
-    return _maps_for(numpy_model.model, numpy_model.rho)
+    """Return the compiled state-evolution maps of a ``NumpyModel`` (cached per compiled model)."""
+    return _maps_for(numpy_model)
 
 
 def generalization_errors(V, rho):
@@ -105,10 +111,15 @@ def _validate_alpha(alpha):
     return alpha
 
 
-def state_evolution_trajectory(numpy_model, alpha, steps, q0=0.0):
-    """Return q_t for t = 0 .. steps of the Bayes-optimal SE recursion started at q_0 = q0."""
+def state_evolution_trajectory(numpy_model, alpha, steps, q0=None):
+    """Return q_t for t = 0 .. steps of the Bayes-optimal SE recursion started at q_0 = q0.
+
+    The default q0 is the uninformative point E[w]^2, which is 0 for a zero-mean prior.
+    """
     maps = maps_for(numpy_model)
     alpha = float(_validate_alpha(alpha)[0])
+    if q0 is None:
+        q0 = maps.rho - maps.V_uninformative
     if not 0 <= q0 < maps.rho:
         raise ValueError(f"q0 = {q0} is invalid: the starting overlap must be in [0, rho = {maps.rho})")
     V = np.array([maps.rho - q0])
@@ -119,13 +130,17 @@ def state_evolution_trajectory(numpy_model, alpha, steps, q0=0.0):
     return np.array(history)
 
 
-def solve_fixed_point(numpy_model, alpha, tol=1e-14, max_iter=500):
+def solve_fixed_point(numpy_model, alpha, tol=1e-14, max_iter=500, V_start=None):
     """Solve the Bayes-optimal fixed point at every alpha of the grid.
 
-    Iterates V -> V(qhat(V)) from V = rho (q = 0), accelerating with Aitken's delta-squared step
+    Iterates V -> V(qhat(V)) from V = ``V_start`` (default: the uninformative point, V = Var(w),
+    which is rho for a zero-mean prior), accelerating with Aitken's delta-squared step
     on log V, until the relative change of V is below ``tol`` at every alpha. The map contracts
     (its slope on log V tends to 1/2 at large alpha), so plain iteration converges; the
     acceleration cuts the iteration count.
+
+    NOTE: for a prior of point masses V can fall to 0 (the perfect fixed point), which this
+    solver reports as a failure. ``replica_tools.solvers.branches`` handles that case.
     """
     alpha = _validate_alpha(alpha)
     maps = maps_for(numpy_model)
@@ -138,7 +153,9 @@ def solve_fixed_point(numpy_model, alpha, tol=1e-14, max_iter=500):
     def step(log_V):
         return np.log(maps.V_of(maps.qhat_of(alpha, variance(log_V))))
 
-    log_V = np.full(alpha.shape, np.log(rho))
+    if V_start is None:
+        V_start = maps.V_uninformative
+    log_V = np.broadcast_to(np.log(np.asarray(V_start, dtype=float)), alpha.shape).copy()
     # Out of range alpha rho^2 gives NaN here; the check after the loop turns it into an error.
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         log_V, iteration = _iterate(step, log_V, np.log(rho), tol, max_iter)

@@ -12,10 +12,13 @@ import sympy as sp
 
 from replica_tools.symbolic.models import (
     Model,
+    binary_prior,
+    gauss_bernoulli_prior,
     gaussian_prior,
     linear_channel,
     noisy_sign_channel,
     probit_channel,
+    rademacher_prior,
     sign_channel,
     sign_flip_channel,
 )
@@ -100,6 +103,15 @@ PRIORS = {
     "gaussian": Entry(
         "gaussian", gaussian_prior, "Gaussian N(0, rho)",
         (Parameter("rho", 1.0, 0.0, math.inf, "the variance rho"),),
+    ),
+    "rademacher": Entry("rademacher", rademacher_prior, "w = +1 or -1 with probability 1/2 each"),
+    "binary": Entry(
+        "binary", binary_prior, "w = +1 with probability p, -1 otherwise",
+        (Parameter("p", 0.5, 0.0, 1.0, "the probability p of w = +1"),),
+    ),
+    "gauss-bernoulli": Entry(
+        "gauss-bernoulli", gauss_bernoulli_prior, "N(0, 1) with probability rho, 0 otherwise",
+        (Parameter("rho", 0.5, 0.0, 1.0, "the fraction rho of nonzero weights", high_open=False),),
     ),
 }
 

@@ -70,6 +70,26 @@ def gaussian_prior(rho=s.rho):
     return Prior(name="gaussian", density=density, second_moment=rho)
 
 
+def binary_prior(p=sp.Rational(1, 2)):
+    """Return the prior on {-1, +1} with P(w = +1) = p."""
+    p = sp.sympify(p)
+    name = "rademacher" if p == sp.Rational(1, 2) else "binary"
+    return Prior(name=name, point_masses=((sp.Integer(-1), 1 - p), (sp.Integer(1), p)), second_moment=sp.Integer(1))
+
+
+def rademacher_prior():
+    """Return the Rademacher prior, w = +1 or -1 with probability 1/2 each."""
+    return binary_prior(sp.Rational(1, 2))
+
+
+def gauss_bernoulli_prior(rho=sp.Rational(1, 2)):
+    """Return the sparse prior (1 - rho) delta(w) + rho N(w; 0, 1), whose second moment is rho."""
+    rho = sp.sympify(rho)
+    density = rho * sp.exp(-s.w**2 / 2) / sp.sqrt(2 * sp.pi)
+    point_masses = ((sp.Integer(0), 1 - rho),) if rho != 1 else None
+    return Prior(name="gauss-bernoulli", density=density, point_masses=point_masses, second_moment=rho)
+
+
 @dataclass(frozen=True)
 class Model:
     """A generalized linear model: a channel and a prior, with their derived functions."""

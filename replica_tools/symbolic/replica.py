@@ -97,13 +97,17 @@ def qhat_integrand_in_V(model):
     return over_labels.subs(s.omega, sp.sqrt(s.q) * s.xi), tuple(numeric)
 
 
-def state_evolution_equations(model):
-    """Derive the Bayes-optimal state-evolution map of ``model``."""
+def state_evolution_equations(model, derive_q=True):
+    """Derive the Bayes-optimal state-evolution map of ``model``.
+
+    With ``derive_q=False`` q_of_qhat is None: a caller that computes q(qhat) by quadrature skips
+    SymPy's search for a closed form, which takes 25 s before it fails for a binary prior.
+    """
     rho = model.rho
 
     qhat_integrand, numeric = qhat_integrand_in_V(model)
     qhat_integrand = qhat_integrand.subs(s.V, rho - s.q)
-    q_of_qhat = teacher_expectation(model.prior, model.input.f_w**2)
+    q_of_qhat = teacher_expectation(model.prior, model.input.f_w**2) if derive_q else None
     # The per-label terms stay apart: each is a Gaussian-over-Phi ratio that compiles stably.
     return FixedPointEquations(qhat_integrand, q_of_qhat, numeric)
 

@@ -1,0 +1,73 @@
+"""The ``replica-tools thresholds`` command: text and JSON output, and invalid input."""
+
+import contextlib
+import io
+import json
+import re
+
+import pytest
+
+from replica_tools.cli.main import main
+
+
+def run_main(argv):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(argv)
+    return status, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.slow
+def test_rademacher_json_gives_both_thresholds():
+    status, stdout, stderr = run_main(["thresholds", "--prior", "rademacher", "--json"])
+    assert status == 0, stderr
+    result = json.loads(stdout)
+    assert result["alpha_it"] == pytest.approx(1.245, abs=2e-3)
+    assert result["alpha_alg"] == pytest.approx(1.49, abs=5e-3)
+    assert result["alpha_it"] < result["alpha_alg"]
+    assert result["perfect_branch"] is True
+    assert "q(qhat)" in result["numeric_objects"]
+
+
+def test_gaussian_prior_reports_no_threshold_in_text():
+    status, stdout, _ = run_main(["thresholds", "--prior", "gaussian", "--rho", "2"])
+    assert status == 0
+    assert "alpha_alg (GAMP from a random start reaches the informed branch): none" in stdout
+    assert "alpha_IT (the informed branch becomes the equilibrium): none" in stdout
+
+
+def test_gaussian_prior_reports_null_in_json():
+    status, stdout, _ = run_main(["thresholds", "--json"])
+    assert status == 0
+    result = json.loads(stdout)
+    assert result["alpha_alg"] is None
+    assert result["alpha_it"] is None
+    assert "no fold" in result["reasons"]["alpha_alg"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--prior", "binary", "--p", "0"], r"p = 0 is invalid for prior binary: .* must be in \(0, 1\)"),
+    (["--prior", "binary", "--p", "1.5"], r"p = 1.5 is invalid for prior binary"),
+    (["--prior", "gauss-bernoulli", "--rho", "0"], r"rho = 0 is invalid .* must be in \(0, 1\]"),
+    (["--prior", "gauss-bernoulli", "--rho", "1.01"], r"rho = 1.01 is invalid"),
+    (["--prior", "rademacher", "--p", "0.3"], r"--p does not apply to prior rademacher"),
+    (["--prior", "no-such"], r"unknown prior 'no-such'"),
+    (["--prior", "binary", "--p", "abc"], r"invalid value 'abc'"),
+])
+def test_bad_input_exits_two_in_one_line(argv, message):
+    status, stdout, stderr = run_main(["thresholds", *argv])
+    assert status == 2
+    assert stdout == ""
+    assert stderr.count("\n") == 1
+    assert stderr.startswith("replica-tools thresholds: error: ")
+    assert re.search(message, stderr)
+
+
+@pytest.mark.slow
+def test_check_prints_both_routes_and_differences():
+    status, stdout, stderr = run_main(["thresholds", "--prior", "rademacher", "--check", "--json"])
+    assert status == 0, stderr
+    result = json.loads(stdout)
+    assert result["alpha_alg_difference"] < 1e-7
+    assert result["alpha_it_difference"] < 1e-7
+    assert result["alpha_alg_check"] == pytest.approx(result["alpha_alg"], abs=1e-7)
