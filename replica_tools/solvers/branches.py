@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 from scipy.special import xlogy
 
-from replica_tools.numerics.quadrature import gaussian_expectation, hermite_rule, width_scale
+from replica_tools.numerics.quadrature import hermite_rule, two_scale_expectation, width_scale
 from replica_tools.solvers.state_evolution import generalization_errors, maps_for
 from replica_tools.symbolic import symbols as s
 from replica_tools.symbolic.prior import entropy
@@ -81,11 +81,23 @@ class FreeEntropy:
     def Psi_out(self, V):
         """Return Psi_out = sum_y E_xi[Z_out log Z_out] at q = rho - V, omega = sqrt(q) xi.
 
-        NOTE: the sum runs over the finite label set; a channel with continuous labels needs an
-        integral over y here.
+        Z_out log Z_out varies on the scale sqrt(V / q) in xi near 0 and, for a noisy channel,
+        on the scale one away from it, so the expectation uses ``two_scale_expectation``.
+
+        For real labels the sum over y is an integral, taken term by term of Z_out's Gaussians in
+        y (``OutputMap.label_integral``).
         """
         V = np.asarray(V, dtype=float)
         q = self.rho - V
+        if self.numpy_model.labels is None:
+            output_map = self.maps.output_map
+            log_Z_out = self.numpy_model.log_Z_out
+
+            def over_labels(xi):
+                return output_map.label_integral(log_Z_out, np.sqrt(q) * xi, V)
+
+            return two_scale_expectation(over_labels, output_map.scale(q, V))
+
         total = np.zeros_like(V)
         for label in self.numpy_model.labels:
             Z_out = self.numpy_model.Z_out_at[label]
@@ -97,13 +109,19 @@ class FreeEntropy:
                 # Z_out log Z_out -> 0 where Z_out underflows to 0.
                 return np.where(np.isfinite(values), values, 0.0)
 
-            total = total + gaussian_expectation(integrand, width_scale(q, V))
+            total = total + two_scale_expectation(integrand, width_scale(q, V))
         return total
 
     @cached_property
     def Psi_out_perfect(self):
-        """Return Psi_out(q = rho) = sum_y E_z[P_out(y|z) log P_out(y|z)], z ~ N(0, rho)."""
+        """Return Psi_out(q = rho) = sum_y E_z[P_out(y|z) log P_out(y|z)], z ~ N(0, rho).
+
+        For real labels this is Psi_out at V = PERFECT_V, where Z_out(y, omega, V) has reached
+        P_out(y | omega) to within O(sqrt(V)).
+        """
         channel = self.numpy_model.model.channel
+        if channel.continuous:
+            return float(self.Psi_out(np.array(PERFECT_V)))
         t, weights = hermite_rule()
         z = np.sqrt(self.rho) * t
         total = 0.0

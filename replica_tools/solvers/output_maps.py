@@ -56,6 +56,8 @@ class OutputMap:
     """E_xi[ int dy Z_out f_out^2 ] as a NumPy function of (q, V), for one model at a numeric rho."""
 
     def __init__(self, model, rho):
+        self._model, self._rho = model, rho
+        self._terms = None
         rho_value = sp.nsimplify(rho)
         integrand, numeric = qhat_integrand_in_V(model)
         self.numeric_labels = bool(numeric)
@@ -74,17 +76,20 @@ class OutputMap:
             # come from quadrature over z, and are summed over the labels here.
             self._integrand = self._sum_over_finite_labels
             return
+        self._terms = self._label_terms()
 
+    def _label_terms(self):
+        """Compile the (weight, mean, sd) triples of Z_out's Gaussian terms in y (real labels)."""
+        model, rho_value = self._model, sp.nsimplify(self._rho)
         if model.output.Z_out[s.y].has(sp.Integral):
             raise NotImplementedError(
                 f"channel {model.channel.name}: the integral over real labels needs Z_out in closed form, "
                 "and the derivation found none")
-        self._terms = []
-        for weight, mean, variance in gaussian_terms(model.output.Z_out[s.y], s.y):
-            self._terms.append(tuple(
-                compile_numpy(expr.subs(s.rho, rho_value), (s.y, s.omega, s.V))
-                for expr in (weight, mean, sp.sqrt(variance))
-            ))
+        return [
+            tuple(compile_numpy(expr.subs(s.rho, rho_value), (s.y, s.omega, s.V))
+                  for expr in (weight, mean, sp.sqrt(variance)))
+            for weight, mean, variance in gaussian_terms(model.output.Z_out[s.y], s.y)
+        ]
 
     def scale(self, q, V):
         """Return the scale of the xi rule at (q, V)."""
@@ -99,19 +104,35 @@ class OutputMap:
         return sum(self._output.Z_out_at[label](omega, V) * self._output.f_out_at[label](omega, V) ** 2
                    for label in self._output.labels)
 
-    def _label_integral(self, omega, V):
-        """Return int dy Z_out(y, omega, V) f_out(y, omega, V)^2 by Gauss-Hermite per term of Z_out."""
+    def label_integral(self, function, omega, V):
+        """Return int dy Z_out(y, omega, V) function(y, omega, V) for real labels.
+
+        The integral is taken by Gauss-Hermite per Gaussian term of Z_out in y. ``function`` is
+        a vectorized NumPy function of (y, omega, V), such as the compiled f_out or log Z_out.
+        Points where the product is not finite (Z_out underflowed to 0 times an infinite
+        log Z_out) count as 0.
+        """
+        if self._terms is None:
+            self._terms = self._label_terms()
+        if not hasattr(self, "_output"):
+            self._output = OutputFunctionsNumpy(self._model, self._rho)
         t, weights = hermite_rule(LABEL_NODES)
         t = t.reshape((-1,) + (1,) * np.ndim(omega))
         weights = weights.reshape(t.shape)
         total = 0.0
         for weight, mean, sd in self._terms:
             # y has a leading axis of nodes, and omega and V broadcast against it. The parts of
-            # f_out that do not depend on y are therefore evaluated once per (omega, V).
+            # the integrand that do not depend on y are therefore evaluated once per (omega, V).
             y = mean(0.0, omega, V) + sd(0.0, omega, V) * t
-            values = weight(y, omega, V) * self._output.f_out(y, omega, V) ** 2
-            total = total + np.sum(weights * values, axis=0)
+            with np.errstate(invalid="ignore", over="ignore"):
+                values = weight(y, omega, V) * function(y, omega, V)
+            total = total + np.sum(weights * np.where(np.isfinite(values), values, 0.0), axis=0)
         return total
+
+    def _label_integral(self, omega, V):
+        """Return int dy Z_out(y, omega, V) f_out(y, omega, V)^2 for real labels."""
+        f_out = self._output.f_out
+        return self.label_integral(lambda y, omega, V: f_out(y, omega, V) ** 2, omega, V)
 
     def expectation(self, q, V):
         """Return E_xi[ int dy Z_out f_out^2 ] at q and V = rho - q (arrays of one shape)."""

@@ -76,6 +76,11 @@ class StateEvolutionMaps:
         """Return qhat = alpha E_xi[sum_y Z_out f_out^2] at q = rho - V (an integral over y for real labels)."""
         return alpha * self._output_map.expectation(self.rho - V, V)
 
+    @property
+    def output_map(self):
+        """The ``OutputMap`` of the channel, which also integrates over real labels."""
+        return self._output_map
+
     def V_of(self, qhat):
         """Return V = rho - q(qhat)."""
         return self.input_map.V_of(qhat)
