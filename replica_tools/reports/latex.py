@@ -114,6 +114,18 @@ def _label_text(label):
     return sp.latex(label)
 
 
+def _simplified(expr):
+    """Return ``sp.simplify(expr)`` for a closed form, and ``expr`` as derived if it has an integral.
+
+    On the integrals of the point-mass priors simplify gains nothing and fails: SymPy 1.14 raises
+    GeneratorsError for the Rademacher and binary q equations and runs for minutes on the
+    Gauss-Bernoulli one.
+    """
+    if expr.has(sp.Integral):
+        return expr
+    return sp.simplify(expr)
+
+
 def _prior_density(prior):
     if prior.point_masses is not None:
         return sp.Add(*(weight * sp.DiracDelta(s.w - value) for value, weight in prior.point_masses))
@@ -142,7 +154,7 @@ def build_document(model, asymptotic_digits=20):
         r"$Z_{\mathrm{out}}(y, \omega, V) = \int dz\, \mathcal{N}(z; \omega, V) P_{\mathrm{out}}(y \mid z)$, "
         r"$f_{\mathrm{out}} = \partial_\omega \log Z_{\mathrm{out}}$, one set per label; "
         r"$H(x) = 1 - \Phi(x)$ with $\Phi$ the standard normal distribution function.")
-    for label in model.channel.labels:
+    for label in model.channel.label_keys:
         arguments = rf"\left({_label_text(label)}, \omega, V\right)"
         document.add(section, f"Z_out:{label}", f"Z_out at y = {label}", r"Z_{\mathrm{out}}" + arguments, output.Z_out[label])
         document.add(section, f"f_out:{label}", f"f_out at y = {label}", r"f_{\mathrm{out}}" + arguments, output.f_out[label])
@@ -187,7 +199,7 @@ def build_document(model, asymptotic_digits=20):
         + ", ".join(f"${to_latex(key)} = {to_latex(value)}$" for key, value in substitution.items())
         + r". The $\hat{q}$ equation is shown after Gaussian integration by parts.")
     document.add(section, "Phi:bayes", "Bayes-optimal free entropy", r"\Phi(q, \hat{q})", Phi_bo)
-    document.add(section, "q:bayes", "Bayes-optimal q equation", "q", sp.simplify(rhs[s.q]))
+    document.add(section, "q:bayes", "Bayes-optimal q equation", "q", _simplified(rhs[s.q]))
     document.add(section, "qhat:bayes", "Bayes-optimal qhat equation", r"\hat{q}", free_entropy.qhat_equation_by_parts)
 
     if is_sign_channel(model.channel):

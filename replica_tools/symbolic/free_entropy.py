@@ -51,14 +51,9 @@ def nishimori_substitution(rho):
     return {Q: rho, Qhat: sp.Integer(0), m: s.q, mhat: s.qhat}
 
 
-def _labels(channel):
-    """Return the label set, or (y,) for a channel whose labels are real numbers."""
-    return channel.labels if channel.labels else (s.y,)
-
-
 def _sum_over_labels(channel, term_of_label):
     """Sum ``term_of_label(y)`` over a finite label set, or integrate it over y on the line."""
-    if channel.labels:
+    if not channel.continuous:
         return sp.Add(*(term_of_label(label) for label in channel.labels))
     return sp.Integral(term_of_label(s.y), (s.y, -sp.oo, sp.oo))
 
@@ -213,6 +208,8 @@ def integrand_of(expr, var=s.xi):
     By linearity, ``expr`` equals the integral of the result over the line.
     """
     def take(integral):
+        if len(integral.limits) != 1:
+            raise ValueError(f"{integral} is an integral over {len(integral.limits)} variables")
         (variable, lower, upper), = integral.limits
         if variable != var or lower != -sp.oo or upper != sp.oo:
             raise ValueError(f"{integral} is not an integral over {var} on the real line")
@@ -259,6 +256,9 @@ def gaussian_integration_by_parts(expr, var=s.xi, sign_substitution=None, max_ro
         return sp.Add(*(reduce_term(part, rounds - 1) for part in sp.Add.make_args(lowered)))
 
     def rewrite(integral):
+        # An integral over xi and y together (real labels) is left as it is.
+        if len(integral.limits) != 1:
+            return integral
         (variable, lower, upper), = integral.limits
         if variable != var or lower != -sp.oo or upper != sp.oo:
             return integral
