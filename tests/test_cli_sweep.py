@@ -133,6 +133,32 @@ def test_other_definition_results_file_rejected(flag_run):
     assert path.read_bytes() == before
 
 
+def test_result_line_missing_fields_rejected(flag_run, tmp_path):
+    path, *_ = flag_run
+    header = path.read_text().splitlines()[0]
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text(header + "\n" + json.dumps({"alpha": 1.0, "n": 40, "seed": 0}) + "\n")
+
+    status, _, stderr = run_main(["sweep", *FLAGS, "--results", str(damaged)])
+
+    assert status == 2
+    assert stderr.splitlines() == [
+        f"replica-tools sweep: error: argument --results: {damaged}, line 2: not a valid result line "
+        "(missing status, iterations, test_error, overlap_error, m_history, q_history, message, version, seconds)"
+    ]
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "folder"])
+def test_unusable_results_path_exits_2(tmp_path, where):
+    results = tmp_path / "no-such-folder" / "results.jsonl" if where == "missing-folder" else tmp_path
+
+    status, _, stderr = run_main(["sweep", *FLAGS, "--results", str(results)])
+
+    assert status == 2
+    assert len(stderr.splitlines()) == 1
+    assert f"cannot open '{results}'" in stderr
+
+
 def test_oversized_sweep_stops_before_start(tmp_path):
     results = tmp_path / "results.jsonl"
     status, _, stderr = run_main(["sweep", "--alpha", "1", "--n", "10000000", "--seeds", "1", "--jobs", "1",

@@ -162,6 +162,9 @@ def run(args):
         records = run_sweep(definition, args.results, jobs=args.jobs, dask_address=args.dask, progress=progress)
     except ResultsFileError as error:
         raise UsageError(f"argument --results: {error}", PROG) from None
+    except (IsADirectoryError, FileNotFoundError, NotADirectoryError, PermissionError) as error:
+        raise UsageError(f"argument --results: cannot open '{args.results}': {error.strerror}: "
+                         "give a file in an existing, writable folder", PROG) from None
     except InsufficientMemoryError as error:
         raise UsageError(f"argument --n: {error}", PROG) from None
     finally:

@@ -317,6 +317,11 @@ def run_point(settings, alpha, n, seed):
     return to_jsonable(record)
 
 
+# Fields that every result line written by ``run_point`` has and that the summaries read.
+RESULT_FIELDS = ("alpha", "n", "seed", "status", "iterations", "test_error", "overlap_error", "m_history",
+                 "q_history", "message", "version", "seconds")
+
+
 def point_key(record):
     """Return the (alpha, n, seed) of a result line, as the sweep's ``points`` lists them."""
     return float(record["alpha"]), int(record["n"]), int(record["seed"])
@@ -375,6 +380,9 @@ def read_results(path, definition):
             key = point_key(record)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             raise ResultsFileError(f"{path}, line {number}: not a valid result line") from None
+        missing = [field for field in RESULT_FIELDS if field not in record]
+        if missing:
+            raise ResultsFileError(f"{path}, line {number}: not a valid result line (missing {', '.join(missing)})")
         records[key] = record
     return records
 
