@@ -23,7 +23,14 @@ import warnings
 
 import replica_tools.cli
 from replica_tools import __version__
-from replica_tools.cli.arguments import ArgumentParser, UsageError
+
+try:
+    # Loading NumPy, SciPy and SymPy takes most of a second. A Ctrl-C in that time ends the
+    # command as any other interrupt does, with one line and no traceback.
+    from replica_tools.cli.arguments import ArgumentParser, UsageError
+except KeyboardInterrupt:
+    print("replica-tools: interrupted", file=sys.stderr)
+    sys.exit(128 + signal.SIGINT)
 
 # Modules of the package that are not subcommands.
 NON_COMMAND_MODULES = frozenset({"main", "arguments"})
@@ -86,9 +93,9 @@ def subcommand_modules():
 
 def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    previous_handlers = _install_signal_handlers()
     debug = _debug_requested(argv)
     handler = _attach_log_handler(debug)
-    previous_handlers = _install_signal_handlers()
     try:
         return _run(argv, debug)
     finally:
