@@ -158,3 +158,12 @@ def test_fss_bad_input_exits_2(tmp_path, argv, named):
     assert len(stderr.splitlines()) == 1, stderr
     assert named in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_fss_too_large_for_memory_leaves_nothing(tmp_path):
+    out = tmp_path / "out"
+    status, _, stderr = run_main(["fss", "--alpha", "2", "--n", "100000:400000:3", "--out", str(out)])
+
+    assert status == 2
+    assert "needs about 2.56 TB" in stderr
+    assert not out.exists()

@@ -25,7 +25,7 @@ from replica_tools.reports.files import dumps_json, write_atomic
 from replica_tools.reports.gamp_plots import plot_finite_size, plot_trajectories
 from replica_tools.reports.tables import format_csv, format_table
 from replica_tools.solvers.fss import ERROR_FIELDS, finite_size_scaling, geometric_dimensions
-from replica_tools.solvers.gamp import InsufficientMemoryError
+from replica_tools.solvers.gamp import InsufficientMemoryError, check_instance_memory
 from replica_tools.solvers.state_evolution import TESTED_ALPHA
 from replica_tools.solvers.sweep import MAX_SEED, ResultsFileError, SweepDefinitionError, numpy_model
 
@@ -88,6 +88,12 @@ def run(args):
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path(DEFAULT_OUTPUT_PARENT) / f"fss-{stamp}"
     check_output_folder(out, prog=PROG)
+    # Checked before the folder is created, so that a run too large for the memory leaves nothing.
+    largest_n = max(n_values)
+    try:
+        check_instance_memory(round(args.alpha * largest_n), largest_n, args.dtype)
+    except InsufficientMemoryError as error:
+        raise UsageError(f"argument --n: {error}", PROG) from None
     # The runs' files must persist between attempts, so the folder is created up front.
     out.mkdir(parents=True, exist_ok=True)
 
