@@ -43,7 +43,7 @@ def test_linear_psi_out_is_gaussian_entropy():
     assert np.allclose(entropy.Psi_out(V), -np.log(2 * np.pi * np.e * (V + 0.3)) / 2, rtol=1e-12, atol=0)
 
 
-def test_noisy_sign_psi_out_tends_to_label_noise_entropy():
+def test_noisy_sign_psi_out_limit():
     # As V -> 0, Z_out tends to N(y; sign(omega), Delta), whose integral of Z log Z is -log(2 pi e Delta) / 2.
     entropy = FreeEntropy(NumpyModel(build_model("gaussian", "noisy-sign", {"rho": 1}, {"Delta": 0.3}), 1.0))
     assert entropy.Psi_out_perfect == pytest.approx(-np.log(2 * np.pi * np.e * 0.3) / 2, rel=1e-10)
