@@ -129,8 +129,8 @@ def test_df_out_integral_form_probit_wrong_fails(probit):
 
 
 def test_f_out_linear_channel_value(linear):
-    # Z_out(y, omega, V) = N(y; omega, V + Delta), so f_out = (y - omega) / (V + Delta); the
-    # catalog's default Delta is 0.1, which gives (0.7 - 0.3) / (0.5 + 0.1) = 2/3.
+    # Z_out(y, omega, V) = N(y; omega, V + Delta), so f_out = (y - omega) / (V + Delta). With
+    # the catalog's default Delta = 0.1 that is (0.7 - 0.3) / (0.5 + 0.1) = 2/3.
     point = {s.omega: sp.Rational(3, 10), s.V: sp.Rational(1, 2), s.y: sp.Rational(7, 10)}
 
     assert abs(float(linear.output.f_out[s.y].subs(point)) - 2 / 3) < 1e-12
@@ -141,3 +141,18 @@ def test_f_out_linear_channel_wrong_fails(linear):
     wrong = linear.output.f_out[s.y].subs(s.omega, -s.omega)
 
     assert checks.check_f_out_is_log_derivative(linear, f_out=wrong).status == checks.FAILS
+
+
+def test_se_q_map_integral_rademacher():
+    # For w = +-1 the SE map is q = E_xi[tanh(qhat + sqrt(qhat) xi)^2], computed here by mpmath.
+    import mpmath
+
+    model = build_model("rademacher", "sign")
+    with mpmath.workdps(30):
+        qhat = mpmath.mpf(7) / 3
+        expected = mpmath.quad(lambda xi: mpmath.tanh(qhat + mpmath.sqrt(qhat) * xi) ** 2 * mpmath.npdf(xi),
+                               [-mpmath.inf, 0, mpmath.inf])
+
+    value = checks.numeric_value(checks.se_q_map_integral(model), {s.qhat: sp.Rational(7, 3)})
+
+    assert abs(value - expected) < mpmath.mpf(10) ** -20
