@@ -46,9 +46,14 @@ def test_gaussian_prior_reports_null_in_json():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--prior", "binary", "--p", "0"], r"p = 0 is invalid for prior binary: .* must be in \(0, 1\)"),
+    (["--prior", "binary", "--p", "0"], r"p = 0 is invalid for prior binary: .* must be in \[0.001, 0.999\]"),
+    (["--prior", "binary", "--p", "0.9999999999"], r"p = 0.9999999999 is invalid .* \[0.001, 0.999\]"),
+    (["--channel", "sign-flip", "--eta", "0.4999999"], r"eta = 0.4999999 is invalid .* \[0, 0.49\]"),
+    (["--channel", "probit", "--sigma", "1e-7"], r"sigma = 1e-07 is invalid .* \[1e-06, 1000\]"),
+    (["--channel", "linear", "--Delta", "1e300"], r"Delta = 1e\+300 is invalid .* \[1e-06, 1000\]"),
+    (["--prior", "gaussian", "--rho", "1e-300"], r"rho = 1e-300 is invalid .* \[1e-06, 1e\+06\]"),
     (["--prior", "binary", "--p", "1.5"], r"p = 1.5 is invalid for prior binary"),
-    (["--prior", "gauss-bernoulli", "--rho", "0"], r"rho = 0 is invalid .* must be in \(0, 1\]"),
+    (["--prior", "gauss-bernoulli", "--rho", "0"], r"rho = 0 is invalid .* must be in \[0.001, 1\]"),
     (["--prior", "gauss-bernoulli", "--rho", "1.01"], r"rho = 1.01 is invalid"),
     (["--prior", "rademacher", "--p", "0.3"], r"--p does not apply to prior rademacher"),
     (["--prior", "no-such"], r"unknown prior 'no-such'"),

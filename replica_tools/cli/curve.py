@@ -92,7 +92,7 @@ def add_parser(subparsers):
                         default=None,
                         help=f"for the Gaussian prior, the teacher weight variance rho in {RHO_RANGE_TEXT}, "
                              f"{TESTED_RANGE_REASON} (default 1); for the gauss-bernoulli prior, the fraction "
-                             "rho of nonzero weights in (0, 1] (default 0.5)")
+                             "rho of nonzero weights in [0.001, 1] (default 0.5)")
     add_model_arguments(parser)
 
     gamp_group = parser.add_mutually_exclusive_group()
@@ -162,12 +162,14 @@ def run(args):
     if reference:
         theory, table_theory = _solve_theory(nm, settings.alpha), _solve_theory(nm, table_alpha)
     else:
-        theory, table_theory = _solve_branch_theory(nm, settings.alpha), _solve_branch_theory(nm, table_alpha)
+        thresholds = locate_thresholds(nm)
+        theory = _solve_branch_theory(nm, settings.alpha, thresholds)
+        table_theory = _solve_branch_theory(nm, table_alpha, thresholds)
     runs = _run_gamp(nm, settings, quiet=args.quiet)
 
     result = build_result(settings, theory, table_theory, runs, constant)
     if not reference:
-        result.update(_branch_result(nm, settings, theory))
+        result.update(_branch_result(nm, settings, theory, thresholds))
     out = _unique_folder(settings.out) if settings.out_is_default else settings.out
     result["output_dir"] = str(out)
     _write_outputs(out, result)
@@ -293,10 +295,11 @@ class BranchTheory:
     phi: np.ndarray
 
 
-def _solve_branch_theory(nm, alpha):
+def _solve_branch_theory(nm, alpha, thresholds):
     branches = follow_branches(nm, np.asarray(alpha, dtype=float))
     uninformative, informed = branches["uninformative"], branches["informed"]
-    _, phi, _, which = equilibrium(branches)
+    ends = [fold.qhat for fold in thresholds.folds if fold.kind == "max"]
+    _, phi, _, which = equilibrium(branches, informed_qhat=ends[0] if ends else None)
     informed_wins = which == "informed"
 
     def pick(name):
@@ -308,9 +311,8 @@ def _solve_branch_theory(nm, alpha):
                         equilibrium_branch=which, branch_count=count, phi=phi)
 
 
-def _branch_result(nm, settings, theory):
+def _branch_result(nm, settings, theory, thresholds):
     """Return the result keys of a model other than the reference perceptron."""
-    thresholds = locate_thresholds(nm)
     return {
         "prior": settings.prior,
         "channel": settings.channel,

@@ -12,7 +12,7 @@ from replica_tools.cli.arguments import add_model_arguments, model_from_args
 from replica_tools.numerics.compiled import NumpyModel
 from replica_tools.reports.files import dumps_json
 from replica_tools.solvers.state_evolution import maps_for
-from replica_tools.solvers.thresholds import locate_thresholds
+from replica_tools.solvers.thresholds import CHECK_TOLERANCE, locate_thresholds
 
 PROG = "replica-tools thresholds"
 
@@ -26,12 +26,15 @@ def add_parser(subparsers):
                     "algorithmic threshold alpha_alg (the spinodal of the uninformative fixed point) "
                     "and the information-theoretic threshold alpha_IT (where the RS free entropies of "
                     "the two branches cross), to about 1e-10 in alpha. A threshold that the model does "
-                    "not have is reported as such.",
+                    "not have is reported as such. Without --prior and --channel the model is the "
+                    "Gaussian prior with the sign channel. With --check, if the two routes to a "
+                    "threshold differ by more than a relative 1e-8, the command prints an error "
+                    "instead of the thresholds and exits with status 1.",
     )
     add_model_arguments(parser)
     parser.add_argument("--check", action="store_true",
                         help="also locate each threshold by a second, independent route and print the "
-                             "difference (adds a few seconds)")
+                             "difference (adds a few seconds); exit status 1 if they differ by more than a relative 1e-8")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=run)
     return parser
@@ -41,8 +44,16 @@ def run(args):
     """Run ``replica-tools thresholds`` with parsed ``args`` and return the exit status."""
     model = model_from_args(args, PROG)
     numpy_model = NumpyModel(model, float(model.rho))
-    thresholds = locate_thresholds(numpy_model, check=args.check)
+    try:
+        thresholds = locate_thresholds(numpy_model, check=args.check)
+    except (ArithmeticError, ValueError, TypeError, IndexError, RuntimeError) as error:
+        print(f"{PROG}: error: the threshold search failed for this model: {error}", file=sys.stderr)
+        return 1
     result = build_result(args, numpy_model, thresholds)
+    disagreement = routes_disagree(result)
+    if disagreement:
+        print(f"{PROG}: error: {disagreement}, so the threshold is unreliable and is not printed", file=sys.stderr)
+        return 1
     if args.json:
         sys.stdout.write(dumps_json(result))
     else:
@@ -73,6 +84,19 @@ def build_result(args, numpy_model, thresholds):
             first, second = result[name], result[f"{name}_check"]
             result[f"{name}_difference"] = None if first is None or second is None else abs(first - second)
     return result
+
+
+def routes_disagree(result):
+    """Return a message if the two routes to a threshold differ by more than CHECK_TOLERANCE, else None.
+
+    The tolerance is relative to the threshold. Without ``--check`` there is nothing to compare.
+    """
+    for name, label in (("alpha_alg", "alpha_alg"), ("alpha_it", "alpha_IT")):
+        difference = result.get(f"{name}_difference")
+        if difference is not None and not difference <= CHECK_TOLERANCE * abs(result[name]):
+            return (f"the two routes to {label} disagree ({result[name]:.10g} and {result[f'{name}_check']:.10g}, "
+                    f"more than the relative tolerance {CHECK_TOLERANCE:g})")
+    return None
 
 
 def format_report(result):

@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 from scipy.special import xlogy
 
+from replica_tools.numerics.compiled import NUMPY_FUNCTIONS
 from replica_tools.numerics.quadrature import hermite_rule, two_scale_expectation, width_scale
 from replica_tools.solvers.state_evolution import generalization_errors, maps_for
 from replica_tools.symbolic import symbols as s
@@ -126,7 +127,7 @@ class FreeEntropy:
         z = np.sqrt(self.rho) * t
         total = 0.0
         for label in channel.labels:
-            p_out = sp.lambdify(s.z, channel.p_out_at(label), modules=[{"Heaviside": _heaviside}, "numpy"])
+            p_out = sp.lambdify(s.z, channel.p_out_at(label), modules=[NUMPY_FUNCTIONS, {"Heaviside": _heaviside}, "numpy"])
             values = np.broadcast_to(np.asarray(p_out(z), dtype=float), z.shape)
             total += float(np.sum(weights * xlogy(values, values)))
         return total
@@ -246,15 +247,22 @@ def same_fixed_point(first, second):
     return both_perfect | (close & ~first.perfect & ~second.perfect)
 
 
-def equilibrium(branches):
+def equilibrium(branches, informed_qhat=None):
     """Return (V, phi, eps_bayes, which) of the fixed point of largest free entropy per alpha.
 
-    ``which`` is "uninformative" or "informed" per alpha.
+    ``which`` is "uninformative" or "informed" per alpha. Where both starts reach the same fixed
+    point, the name is that of the branch the point lies on: "informed" if its qhat exceeds
+    ``informed_qhat`` (the qhat of the fold where the uninformative branch ends, so beyond
+    alpha_alg) or it is the perfect fixed point, and "uninformative" otherwise.
     """
     uninformative, informed = branches["uninformative"], branches["informed"]
     informed_wins = informed.phi > uninformative.phi
     V = np.where(informed_wins, informed.V, uninformative.V)
     phi = np.maximum(informed.phi, uninformative.phi)
     eps = np.where(informed_wins, informed.eps_bayes, uninformative.eps_bayes)
-    which = np.where(informed_wins, "informed", "uninformative")
+    merged = same_fixed_point(uninformative, informed)
+    beyond_fold = uninformative.perfect.copy()
+    if informed_qhat is not None:
+        beyond_fold |= uninformative.qhat > informed_qhat
+    which = np.where(informed_wins | (merged & beyond_fold), "informed", "uninformative")
     return V, phi, eps, which

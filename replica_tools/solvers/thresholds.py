@@ -34,6 +34,7 @@ from scipy.optimize import brentq, minimize_scalar
 
 from replica_tools.solvers.branches import (
     NEAR_PERFECT_V,
+    SAME_FIXED_POINT,
     FreeEntropy,
     iterate_fixed_point,
 )
@@ -54,6 +55,13 @@ BISECTION_TOLERANCE = 1e-11
 SE_STEPS = 200
 # Gauss-Legendre nodes of the free-entropy integral over alpha.
 INTEGRATION_NODES = 64
+# alpha_IT is searched above ALPHA_IT_LOW, on a grid of ALPHA_IT_GRID log-spaced points that
+# brackets the crossing before Brent's method refines it.
+ALPHA_IT_LOW = 1e-3
+ALPHA_IT_GRID = 48
+# Largest relative distance between the two routes to a threshold that ``--check`` accepts. The
+# routes agree to 1e-10 or better on every catalog model the tests cover.
+CHECK_TOLERANCE = 1e-8
 
 
 @dataclass
@@ -178,6 +186,31 @@ def _informed_phi(free_entropy, alpha):
     return float(free_entropy.phi(alpha, V, qhat)[0])
 
 
+def _crossing_bracket(free_entropy, low, high, points=ALPHA_IT_GRID):
+    """Return a bracket [a, b] of alpha_IT within [low, high], or None if the branches do not cross.
+
+    The informed branch need not reach down to ``low``: for a noisy channel the perfect fixed
+    point is stable only above an alpha that the fold scan cannot see (V below SCAN_V_FLOOR), and
+    below it both starts reach the uninformative fixed point, where the difference is exactly 0.
+    So the bracket is taken on a log-spaced grid, between two points at which the starts reach
+    different fixed points and the difference falls from positive to negative or zero.
+    """
+    maps = free_entropy.maps
+    alpha = np.geomspace(low, high, points)
+    V_uninformative, qhat_uninformative = iterate_fixed_point(maps, alpha, maps.V_uninformative, tol=1e-15)
+    V_informed, qhat_informed = iterate_fixed_point(maps, alpha, NEAR_PERFECT_V * maps.rho, tol=1e-15)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distinct = ~(np.abs(np.log(V_uninformative) - np.log(V_informed)) < SAME_FIXED_POINT)
+    distinct &= V_uninformative > 0
+    difference = (free_entropy.phi(alpha, V_uninformative, qhat_uninformative)
+                  - free_entropy.phi(alpha, V_informed, qhat_informed))
+    for index in range(points - 1):
+        if (distinct[index] and distinct[index + 1]
+                and difference[index] > 0 and not difference[index + 1] > 0):
+            return alpha[index], alpha[index + 1]
+    return None
+
+
 def it_threshold_by_root(free_entropy, low, high):
     """Return the alpha in [low, high] where Phi_uninformative = Phi_informed, by Brent's method."""
     def difference(alpha):
@@ -240,14 +273,14 @@ def locate_thresholds(numpy_model, check=False):
     if check:
         result.alpha_alg_check = spinodal_by_bisection(maps, end.alpha * (1 - 1e-2), end.alpha * (1 + 1e-2))
 
-    low = max(result.informed_from * (1 + 1e-6), 1e-3)
+    low = max(result.informed_from * (1 + 1e-6), ALPHA_IT_LOW)
     high = end.alpha * (1 - 1e-4)
-    difference_low = _uninformative_phi(free_entropy, low) - _informed_phi(free_entropy, low)
-    difference_high = _uninformative_phi(free_entropy, high) - _informed_phi(free_entropy, high)
-    if difference_low * difference_high > 0:
+    bracket = _crossing_bracket(free_entropy, low, high) if low < high else None
+    if bracket is None:
         result.reasons["alpha_it"] = ("the free entropies of the two branches do not cross between "
                                       f"alpha = {low:.6g} and alpha_alg = {end.alpha:.10g}")
         return result
+    low, high = bracket
     result.alpha_it = it_threshold_by_root(free_entropy, low, high)
     if check and result.perfect_branch:
         result.alpha_it_check = it_threshold_by_integration(free_entropy, result.alpha_it * (1 + 1e-3))

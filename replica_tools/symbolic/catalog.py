@@ -63,7 +63,7 @@ class Parameter:
         """Return ``value`` as a float, or raise ValueError naming it, ``owner`` and the range."""
         value = float(value)
         if not self.contains(value):
-            raise ValueError(f"{self.name} = {value:g} is invalid for {owner}: "
+            raise ValueError(f"{self.name} = {value:.12g} is invalid for {owner}: "
                              f"{self.meaning} must be in {self.range_text}")
         return value
 
@@ -102,39 +102,44 @@ class Entry:
 PRIORS = {
     "gaussian": Entry(
         "gaussian", gaussian_prior, "Gaussian N(0, rho)",
-        (Parameter("rho", 1.0, 0.0, math.inf, "the variance rho"),),
+        (Parameter("rho", 1.0, 1e-6, 1e6, "the variance rho", low_open=False, high_open=False),),
     ),
     "rademacher": Entry("rademacher", rademacher_prior, "w = +1 or -1 with probability 1/2 each"),
     "binary": Entry(
         "binary", binary_prior, "w = +1 with probability p, -1 otherwise",
-        (Parameter("p", 0.5, 0.0, 1.0, "the probability p of w = +1"),),
+        (Parameter("p", 0.5, 1e-3, 0.999, "the probability p of w = +1", low_open=False, high_open=False),),
     ),
     "gauss-bernoulli": Entry(
         "gauss-bernoulli", gauss_bernoulli_prior, "N(0, 1) with probability rho, 0 otherwise",
-        (Parameter("rho", 0.5, 0.0, 1.0, "the fraction rho of nonzero weights", high_open=False),),
+        (Parameter("rho", 0.5, 1e-3, 1.0, "the fraction rho of nonzero weights", low_open=False, high_open=False),),
     ),
 }
 
 # eta includes 0, where the channel is the sign channel, and excludes 1/2, where the label is a
 # fair coin independent of z: nothing can be learned and f_out vanishes. A rate above 1/2 is
 # the rate 1 - eta with the teacher's sign reversed, so it adds no model.
+#
+# The ranges of all parameters are the tested ones: tests/test_cli_thresholds.py runs
+# ``thresholds`` at both ends of each. Outside them the threshold search fails or loses
+# precision, for example at p = 1 - 1e-10, where alpha_alg (2.3e-4) falls below the alpha_IT
+# search, or at eta = 0.4999999, where alpha_alg is of order 1e13.
 CHANNELS = {
     "sign": Entry("sign", sign_channel, "y = sign(z)"),
     "noisy-sign": Entry(
         "noisy-sign", noisy_sign_channel, "y = sign(z) + sqrt(Delta) xi, real labels",
-        (Parameter("Delta", 0.1, 0.0, math.inf, "the label noise variance Delta"),),
+        (Parameter("Delta", 0.1, 1e-6, 1e3, "the label noise variance Delta", low_open=False, high_open=False),),
     ),
     "sign-flip": Entry(
         "sign-flip", sign_flip_channel, "y = sign(z), flipped with probability eta",
-        (Parameter("eta", 0.1, 0.0, 0.5, "the flip probability eta", low_open=False),),
+        (Parameter("eta", 0.1, 0.0, 0.49, "the flip probability eta", low_open=False, high_open=False),),
     ),
     "probit": Entry(
         "probit", probit_channel, "y = sign(z + sigma xi)",
-        (Parameter("sigma", 0.5, 0.0, math.inf, "the probit width sigma"),),
+        (Parameter("sigma", 0.5, 1e-6, 1e3, "the probit width sigma", low_open=False, high_open=False),),
     ),
     "linear": Entry(
         "linear", linear_channel, "y = z + sqrt(Delta) xi, real labels",
-        (Parameter("Delta", 0.1, 0.0, math.inf, "the label noise variance Delta"),),
+        (Parameter("Delta", 0.1, 1e-6, 1e3, "the label noise variance Delta", low_open=False, high_open=False),),
     ),
 }
 
