@@ -111,3 +111,17 @@ def test_gamp_on_sparse_prior_matches_state_evolution():
         m = run_gamp(nm, 2.0, 1000, seed, damping=default_damping(nm)).m_history[-1]
         # Spread over seeds at n = 1000 was about 0.004 (measured), against q = 0.266.
         assert abs(m - q) < 0.02
+
+
+def test_merged_fixed_point_is_named_by_its_branch(rademacher):
+    """Beyond alpha_alg ~ 1.49 both starts reach the perfect point, which is the informed branch."""
+    branches = follow_branches(rademacher, np.array([1.0, 1.3, 1.6, 2.0, 3.0]))
+    _, _, eps, which = equilibrium(branches, informed_qhat=10.0)
+    assert list(which) == ["uninformative", "informed", "informed", "informed", "informed"]
+    assert list(eps[1:]) == [0.0] * 4
+
+
+def test_single_branch_keeps_the_uninformative_name(gaussian):
+    alpha = np.geomspace(0.1, 20, 5)
+    _, _, _, which = equilibrium(follow_branches(gaussian, alpha))
+    assert list(which) == ["uninformative"] * 5

@@ -7,7 +7,9 @@ import re
 
 import pytest
 
+from replica_tools.cli import thresholds as thresholds_command
 from replica_tools.cli.main import main
+from replica_tools.solvers.thresholds import Thresholds
 
 
 def run_main(argv):
@@ -76,3 +78,28 @@ def test_check_prints_both_routes_and_differences():
     assert result["alpha_alg_difference"] < 1e-7
     assert result["alpha_it_difference"] < 1e-7
     assert result["alpha_alg_check"] == pytest.approx(result["alpha_alg"], abs=1e-7)
+
+
+@pytest.mark.slow
+def test_sign_flip_check_gives_agreeing_routes():
+    status, stdout, stderr = run_main(["thresholds", "--prior", "rademacher", "--channel", "sign-flip",
+                                       "--check", "--json"])
+    assert status == 0, stderr
+    result = json.loads(stdout)
+    # The equilibrium switches to the perfect point where the uninformative q reaches about 0.75,
+    # well above the lower end 1e-3 of the search.
+    assert 1 < result["alpha_it"] < result["alpha_alg"]
+    assert result["alpha_it_difference"] < 1e-8 * result["alpha_it"]
+
+
+def test_disagreeing_routes_exit_one_without_a_number(monkeypatch):
+    def disagreeing(numpy_model, check=False):
+        return Thresholds(alpha_alg=1.5, alpha_alg_check=1.5, alpha_it=1e-3, alpha_it_check=1.2,
+                          branch_count=2)
+
+    monkeypatch.setattr(thresholds_command, "locate_thresholds", disagreeing)
+    status, stdout, stderr = run_main(["thresholds", "--prior", "rademacher", "--check"])
+    assert status == 1
+    assert stdout == ""
+    assert stderr.count("\n") == 1
+    assert "two routes to alpha_IT disagree (0.001 and 1.2" in stderr

@@ -78,3 +78,23 @@ def test_binary_thresholds_symmetric_in_p():
     high = locate_thresholds(NumpyModel(build_model("binary", prior_parameters={"p": 0.7}), 1.0))
     assert high.alpha_it == pytest.approx(low.alpha_it, abs=1e-9)
     assert high.alpha_alg == pytest.approx(low.alpha_alg, abs=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("eta", [0.07, 0.1, 0.3])
+def test_sign_flip_it_threshold_routes_agree_where_branches_cross(eta):
+    """The perfect branch of a noisy channel starts at a small alpha, below which both starts meet.
+
+    alpha_IT must be a crossing of two distinct branches, not the lower end of the search, where
+    the difference of free entropies is 0 because both starts reach the same fixed point.
+    """
+    nm = NumpyModel(build_model("rademacher", "sign-flip", channel_parameters={"eta": eta}), 1.0)
+    thresholds = locate_thresholds(nm, check=True)
+    assert abs(thresholds.alpha_it - thresholds.alpha_it_check) < 1e-8 * thresholds.alpha_it
+    assert abs(thresholds.alpha_alg - thresholds.alpha_alg_check) < 1e-8 * thresholds.alpha_alg
+    alpha_it = thresholds.alpha_it
+    branches = follow_branches(nm, np.array([alpha_it * (1 - 1e-4), alpha_it * (1 + 1e-4)]))
+    uninformative, informed = branches["uninformative"], branches["informed"]
+    assert list(informed.perfect) == [True, True]
+    assert uninformative.phi[0] > informed.phi[0]
+    assert uninformative.phi[1] < informed.phi[1]

@@ -264,5 +264,6 @@ def equilibrium(branches, informed_qhat=None):
     beyond_fold = uninformative.perfect.copy()
     if informed_qhat is not None:
         beyond_fold |= uninformative.qhat > informed_qhat
-    which = np.where(informed_wins | (merged & beyond_fold), "informed", "uninformative")
+    # Where the starts merged, the free entropies differ by rounding only, so they do not decide.
+    which = np.where(np.where(merged, beyond_fold, informed_wins), "informed", "uninformative")
     return V, phi, eps, which
