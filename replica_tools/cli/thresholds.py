@@ -28,13 +28,13 @@ def add_parser(subparsers):
                     "the two branches cross), to about 1e-10 in alpha. A threshold that the model does "
                     "not have is reported as such. Without --prior and --channel the model is the "
                     "Gaussian prior with the sign channel. With --check, if the two routes to a "
-                    "threshold differ by more than a relative 1e-8, the command prints an error "
+                    "threshold differ by more than a relative 1e-6, the command prints an error "
                     "instead of the thresholds and exits with status 1.",
     )
     add_model_arguments(parser)
     parser.add_argument("--check", action="store_true",
                         help="also locate each threshold by a second, independent route and print the "
-                             "difference (adds a few seconds); exit status 1 if they differ by more than a relative 1e-8")
+                             "difference (adds a few seconds); exit status 1 if they differ by more than a relative 1e-6")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     parser.set_defaults(handler=run)
     return parser

@@ -59,9 +59,11 @@ INTEGRATION_NODES = 64
 # brackets the crossing before Brent's method refines it.
 ALPHA_IT_LOW = 1e-3
 ALPHA_IT_GRID = 48
-# Largest relative distance between the two routes to a threshold that ``--check`` accepts. The
-# routes agree to 1e-10 or better on every catalog model the tests cover.
-CHECK_TOLERANCE = 1e-8
+# Largest relative distance between the two routes to a threshold that ``--check`` accepts. On
+# the catalog models checked the routes agree to 2e-8 or better (the largest, 1.5e-8, is alpha_IT
+# of the noisy-sign channel at Delta = 0.1, most others 1e-10 or better), while a root of the
+# wrong pair of branches was off by order 1.
+CHECK_TOLERANCE = 1e-6
 
 
 @dataclass
@@ -189,9 +191,10 @@ def _informed_phi(free_entropy, alpha):
 def _crossing_bracket(free_entropy, low, high, points=ALPHA_IT_GRID):
     """Return a bracket [a, b] of alpha_IT within [low, high], or None if the branches do not cross.
 
-    The informed branch need not reach down to ``low``: for a noisy channel the perfect fixed
-    point is stable only above an alpha that the fold scan cannot see (V below SCAN_V_FLOOR), and
-    below it both starts reach the uninformative fixed point, where the difference is exactly 0.
+    The informed branch need not reach down to ``low``. For a noisy channel the near-perfect start
+    reaches the perfect fixed point only above some small alpha (between 1e-3 and 1e-2 for the
+    sign-flip channel at eta = 0.1), and below it both starts reach the uninformative fixed point,
+    where the difference is exactly 0.
     So the bracket is taken on a log-spaced grid, between two points at which the starts reach
     different fixed points and the difference falls from positive to negative or zero.
     """
@@ -240,7 +243,7 @@ def it_threshold_by_integration(free_entropy, guess, max_steps=30):
     alpha = guess
     for _ in range(max_steps):
         difference = uninformative_phi_by_integration(free_entropy, alpha) - float(free_entropy.phi_perfect(alpha))
-        V, _ = iterate_fixed_point(maps, np.array([alpha]), maps.V_uninformative, tol=1e-15)
+        V, _ = iterate_fixed_point(maps, np.array([alpha]), maps.V_uninformative)
         slope = float(free_entropy.Psi_out(V)[0]) - free_entropy.Psi_out_perfect
         step = difference / slope
         alpha -= step
