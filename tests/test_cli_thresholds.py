@@ -103,3 +103,15 @@ def test_disagreeing_routes_exit_one_without_a_number(monkeypatch):
     assert stdout == ""
     assert stderr.count("\n") == 1
     assert "two routes to alpha_IT disagree (0.001 and 1.2" in stderr
+
+
+def test_failed_search_exits_one_in_one_line(monkeypatch):
+    def failing(numpy_model, check=False):
+        raise RuntimeError("state evolution did not converge within 20000 steps at alpha = 1.2")
+
+    monkeypatch.setattr(thresholds_command, "locate_thresholds", failing)
+    status, stdout, stderr = run_main(["thresholds", "--prior", "rademacher"])
+    assert status == 1
+    assert stdout == ""
+    assert stderr.count("\n") == 1
+    assert "the threshold search failed for this model: state evolution did not converge" in stderr
