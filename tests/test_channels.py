@@ -128,12 +128,12 @@ def test_p_out_is_normalized(name):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--channel", "noisy-sign", "--Delta", "0"], r"Delta = 0 is invalid for channel noisy-sign: .*\(0, inf\)"),
-    (["--channel", "linear", "--Delta", "-1"], r"Delta = -1 is invalid for channel linear: .*\(0, inf\)"),
+    (["--channel", "noisy-sign", "--Delta", "0"], r"Delta = 0 is invalid for channel noisy-sign: .*\[1e-06, 1000\]"),
+    (["--channel", "linear", "--Delta", "-1"], r"Delta = -1 is invalid for channel linear: .*\[1e-06, 1000\]"),
     (["--channel", "linear", "--Delta", "inf"], r"Delta = inf is invalid"),
-    (["--channel", "sign-flip", "--eta", "0.5"], r"eta = 0.5 is invalid for channel sign-flip: .*\[0, 0.5\)"),
-    (["--channel", "sign-flip", "--eta", "-0.01"], r"eta = -0.01 is invalid .*\[0, 0.5\)"),
-    (["--channel", "probit", "--sigma", "0"], r"sigma = 0 is invalid for channel probit: .*\(0, inf\)"),
+    (["--channel", "sign-flip", "--eta", "0.5"], r"eta = 0.5 is invalid for channel sign-flip: .*\[0, 0.49\]"),
+    (["--channel", "sign-flip", "--eta", "-0.01"], r"eta = -0.01 is invalid .*\[0, 0.49\]"),
+    (["--channel", "probit", "--sigma", "0"], r"sigma = 0 is invalid for channel probit: .*\[1e-06, 1000\]"),
     (["--channel", "probit", "--sigma", "nan"], r"sigma = nan is invalid"),
     (["--channel", "probit", "--Delta", "1"], r"--Delta does not apply"),
 ])

@@ -1016,8 +1016,8 @@ def test_rho_still_sets_the_gaussian_variance(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--prior", "binary", "--p", "1"], r"p = 1 is invalid for prior binary: .* \(0, 1\)"),
-    (["--prior", "gauss-bernoulli", "--rho", "2"], r"rho = 2 is invalid for prior gauss-bernoulli: .* \(0, 1\]"),
+    (["--prior", "binary", "--p", "1"], r"p = 1 is invalid for prior binary: .* \[0.001, 0.999\]"),
+    (["--prior", "gauss-bernoulli", "--rho", "2"], r"rho = 2 is invalid for prior gauss-bernoulli: .* \[0.001, 1\]"),
     (["--prior", "rademacher", "--rho", "2"], r"--rho does not apply to prior rademacher"),
     (["--prior", "nothing"], r"unknown prior 'nothing'"),
 ])

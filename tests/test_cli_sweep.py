@@ -87,7 +87,6 @@ def test_flag_overrides_file(tmp_path):
     ('alpha = {start = 1, stop = 2, num = 0}\nn = [40]\nseeds = 1\n', "key 'alpha.num': the range is empty"),
     ('alpha = [1.0]\nn = {start = 400, stop = 40, num = 3}\nseeds = 1\n', "key 'n': the range is empty"),
     ('alpha = [1.0]\nn = [40]\nseeds = 0\n', "key 'seeds': the range is empty"),
-    ('alpha = [1.0]\nn = [40]\nseeds = [1, 1]\n', "key 'seeds': seed 1 is listed twice"),
     ('alpha = [1.0\n', "is not valid TOML"),
 ])
 def test_bad_sweep_file_exits_2(tmp_path, text, named):

@@ -115,9 +115,9 @@ def test_mixture_priors_report_q_of_qhat_as_numeric(compiled, numpy_model):
 
 
 @pytest.mark.parametrize("name, values, message", [
-    ("binary", {"p": 0}, r"p = 0 is invalid for prior binary: .* \(0, 1\)"),
+    ("binary", {"p": 0}, r"p = 0 is invalid for prior binary: .* \[0.001, 0.999\]"),
     ("binary", {"p": 1}, r"p = 1 is invalid"),
-    ("gauss-bernoulli", {"rho": 0}, r"rho = 0 is invalid for prior gauss-bernoulli: .* \(0, 1\]"),
+    ("gauss-bernoulli", {"rho": 0}, r"rho = 0 is invalid for prior gauss-bernoulli: .* \[0.001, 1\]"),
     ("gauss-bernoulli", {"rho": 1.5}, r"rho = 1.5 is invalid"),
     ("rademacher", {"p": 0.5}, r"p does not apply to prior rademacher"),
 ])

@@ -248,9 +248,6 @@ def _parse_seeds(value, first_seed, first_seed_given):
         for item in value:
             if not _is_integer(item) or not 0 <= item <= MAX_SEED:
                 raise SweepDefinitionError("seeds", f"invalid value {item!r}: expected integers in [0, {MAX_SEED}]")
-        if len(set(value)) < len(value):
-            repeated = next(item for item in value if value.count(item) > 1)
-            raise SweepDefinitionError("seeds", f"seed {repeated} is listed twice: each seed runs once per (alpha, n)")
         return tuple(sorted({int(item) for item in value}))
     raise SweepDefinitionError("seeds", f"expected a count or a list of integers, got {_type_name(value)}")
 
