@@ -148,6 +148,13 @@ def test_missing_transcription_is_usage_error(tmp_path, monkeypatch, capsys):
     assert "not found here" in capsys.readouterr().err
 
 
+def test_empty_markdown_path_is_usage_error(capsys):
+    assert main(["verify", "--no-checks", "--markdown", ""]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "replica-tools verify: error: argument --markdown: invalid value '': it names no file"
+    ]
+
+
 def test_derivation_script_writes_page(tmp_path, capsys, monkeypatch, results):
     import slides_audit
 

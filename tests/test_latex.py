@@ -123,6 +123,7 @@ def test_latex_command_writes_file(tmp_path, capsys):
     (["--channel", "relu"], "unknown channel 'relu': the known ones are"),
     (["--digits", "2000"], "expected an integer in [0, 1000]"),
     (["-o", "missing-folder/model.tex"], "does not exist"),
+    (["-o", ""], "invalid value '': it names no file"),
 ])
 def test_latex_command_rejects_bad_input(arguments, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

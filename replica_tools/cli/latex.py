@@ -24,7 +24,7 @@ def add_parser(subparsers):
                     "only the amsmath, amssymb and graphicx packages.",
     )
     add_model_arguments(parser)
-    parser.add_argument("-o", "--output", metavar="FILE", type=Path,
+    parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the document to FILE (replaced if it exists) instead of stdout")
     parser.add_argument("--markdown", action="store_true",
                         help="write Markdown with one $$ block per equation instead of LaTeX")
@@ -38,10 +38,11 @@ def check_output_file(path, flag, prog):
 
     The check runs before the derivation, so a bad path fails in a second, not after it.
     """
+    text = str(path)
     path = Path(path)
     folder = path.parent
     problem = None
-    if not str(path.name):
+    if not text or not str(path.name):
         problem = "it names no file"
     elif path.is_dir():
         problem = "it is a folder"
@@ -50,7 +51,7 @@ def check_output_file(path, flag, prog):
     elif not os.access(folder, os.W_OK | os.X_OK):
         problem = f"the folder '{folder}' is not writable"
     if problem is not None:
-        raise UsageError(f"argument {flag}: invalid value '{path}': {problem}", prog)
+        raise UsageError(f"argument {flag}: invalid value '{text}': {problem}", prog)
 
 
 def run(args):

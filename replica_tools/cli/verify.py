@@ -2,7 +2,6 @@
 
 import json
 import sys
-from pathlib import Path
 
 from replica_tools.cli.arguments import (TESTED_RANGE_REASON, UsageError, add_model_arguments, float_in_range,
                                          model_from_args)
@@ -35,16 +34,16 @@ def add_parser(subparsers):
     parser.add_argument("--no-checks", action="store_true", help="skip the identity checks")
     parser.add_argument("--no-slides", action="store_true", help="skip the audit of the slides")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
-    parser.add_argument("--markdown", metavar="FILE", type=Path,
+    parser.add_argument("--markdown", metavar="FILE",
                         help="also write the slide audit as Markdown to FILE (docs/slides-audit.md in the repository)")
     parser.set_defaults(handler=run)
 
 
 def run(args):
     """Run the checks and the audit, print them, and return the exit status."""
-    if args.no_slides and args.markdown:
+    if args.no_slides and args.markdown is not None:
         raise UsageError("--markdown writes the slide audit, which --no-slides skips", PROG)
-    if args.markdown:
+    if args.markdown is not None:
         check_output_file(args.markdown, "--markdown", PROG)
     model = model_from_args(args, PROG)
 
@@ -57,7 +56,7 @@ def run(args):
 
     results = [] if args.no_checks else identity_checks(model, args.alpha)
     slides = [] if claims is None else audit.run_audit(claims)
-    if args.markdown:
+    if args.markdown is not None:
         write_atomic(args.markdown, audit.to_markdown(slides))
 
     if args.json:
