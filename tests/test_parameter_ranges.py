@@ -53,7 +53,7 @@ def test_range_end_gives_thresholds_or_reasons(argv, parameter):
 
 
 @pytest.mark.parametrize("argv, parameter", list(range_ends()))
-def test_value_beyond_range_end_is_rejected_in_one_line(argv, parameter):
+def test_value_beyond_range_rejected(argv, parameter):
     end = float(argv[-1])
     beyond = end * (1 - 1e-6) if end == parameter.low else end * (1 + 1e-6)
     if end == 0:

@@ -82,7 +82,7 @@ def test_binary_thresholds_symmetric_in_p():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("eta", [0.07, 0.1, 0.3])
-def test_sign_flip_it_threshold_routes_agree_where_branches_cross(eta):
+def test_sign_flip_it_routes_agree(eta):
     """The perfect branch of a noisy channel starts at a small alpha, below which both starts meet.
 
     alpha_IT must be a crossing of two distinct branches, not the lower end of the search, where

@@ -64,7 +64,7 @@ def add_parser(subparsers):
     parser.add_argument("--first-seed", type=int_in_range(0, MAX_SEED),
                         help=f"seed of the first instance, an integer in [0, {MAX_SEED}] (default 0)")
     parser.add_argument("--results", required=True, metavar="FILE",
-                        help="JSON-lines results file, created if missing and resumed if it holds results "
+                        help="JSON-lines results file, created if missing and resumed if it contains results "
                              "of the same definition")
     add_gamp_arguments(parser, definition_defaults=False)
     add_execution_arguments(parser)

@@ -2,7 +2,7 @@
 
 The transcription itself lives in ``derivations/slides_audit.py`` (one ``Claim`` per equation,
 with the slide it comes from) next to ``derivations/slides_transcription.md`` (the extracted
-text). This module holds what the audit needs around it: the verdict type, the comparison of a
+text). This module contains what the audit needs around it: the verdict type, the comparison of a
 transcribed expression with a derived one, the run, and the text, JSON and Markdown reports.
 """
 

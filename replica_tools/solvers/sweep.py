@@ -370,7 +370,7 @@ def read_results(path, definition):
     if header.get("definition_sha256") != definition.digest():
         differences = _differing_keys(header.get("definition"), definition.to_dict())
         raise ResultsFileError(
-            f"{path} holds results of a different sweep definition (differs in {differences}): results of two "
+            f"{path} contains results of a different sweep definition (differs in {differences}): results of two "
             "definitions are never mixed, so choose another results path or rerun the original definition")
 
     records = {}

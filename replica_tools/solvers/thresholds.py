@@ -20,7 +20,7 @@ cross. Each threshold is located by two independent routes:
   state evolution from the uninformative start stays on that branch or escapes from it.
 - alpha_IT: a root-finder (Brent) on Phi_uninformative - Phi_informed with Phi from its formula
   (Psi_w and Psi_out by quadrature), and the crossing of the informed branch's free entropy with
-  Phi_uninformative(alpha) = int_0^alpha Psi_out(q(a)) da. That integral holds because
+  Phi_uninformative(alpha) = int_0^alpha Psi_out(q(a)) da. That integral is exact because
   dPhi/dalpha = Psi_out at a stationary point and Phi = 0 at alpha = 0; it needs neither Psi_w
   nor qhat.
 """
